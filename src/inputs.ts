@@ -1,0 +1,238 @@
+import path from 'node:path'
+import { InputError } from './common/errors.js'
+import { resolveHosts, type GenesysHosts } from './genesys/regions.js'
+
+export { InputError }
+
+export type Mode = 'snapshot' | 'check' | 'validate'
+export type DependencyKind = 'queues' | 'skills' | 'data-actions'
+
+export const FLOW_TYPES = [
+  'bot',
+  'commonmodule',
+  'digitalbot',
+  'emailsend',
+  'inboundcall',
+  'inboundchat',
+  'inboundemail',
+  'inboundshortmessage',
+  'inqueuecall',
+  'inqueueemail',
+  'inqueueshortmessage',
+  'outboundcall',
+  'securecall',
+  'speech',
+  'surveyinvite',
+  'voice',
+  'voicemail',
+  'voicesurvey',
+  'workflow',
+  'workitem'
+] as const
+export type FlowType = (typeof FLOW_TYPES)[number]
+
+export const DEPENDENCY_KINDS: readonly DependencyKind[] = ['queues', 'skills', 'data-actions']
+
+/** Everything the action was asked to do, read and checked once before any request is made. */
+export interface Inputs {
+  mode: Mode
+  clientId: string
+  clientSecret: string
+  /** Where to send API and login requests; absent in validate mode, which makes none. */
+  hosts?: GenesysHosts
+  /** Snapshot folder relative to the workspace, forward slashes, no leading or trailing slash. */
+  path: string
+  /** Absolute path of the snapshot folder. */
+  snapshotDir: string
+  workspace: string
+  flowTypes: FlowType[]
+  include: string[]
+  exclude: string[]
+  dependencies: DependencyKind[]
+  pullRequest: boolean
+  githubToken: string
+  branch: string
+  base: string
+  title: string
+  labels: string[]
+  reviewers: string[]
+  draft: boolean
+  commitMessage: string
+  failOnDrift: boolean
+  concurrency: number
+  requestsPerMinute: number
+  incremental: boolean
+  /** owner/repo from GITHUB_REPOSITORY; needed only when a pull request is to be made. */
+  repository?: { owner: string; repo: string }
+  githubApiUrl: string
+}
+
+/** Splits a comma or newline separated list, trimming and dropping empty entries. */
+export function parseList(value: string): string[] {
+  return value
+    .split(/[,\n]/)
+    .map(s => s.trim())
+    .filter(s => s.length > 0)
+}
+
+function parseBoolean(name: string, value: string, fallback: boolean): boolean {
+  const v = value.trim().toLowerCase()
+  if (v === '') return fallback
+  if (['true', 'yes', 'on', '1'].includes(v)) return true
+  if (['false', 'no', 'off', '0'].includes(v)) return false
+  throw new InputError(name, `'${value}' is not a boolean; use true or false.`)
+}
+
+function parsePositiveInt(name: string, value: string, fallback: number, max: number): number {
+  const v = value.trim()
+  if (v === '') return fallback
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > max) {
+    throw new InputError(name, `'${value}' is not a whole number from 1 to ${max}.`)
+  }
+  return Number(v)
+}
+
+function parseSnapshotPath(value: string, workspace: string): { rel: string; abs: string } {
+  const raw = value.trim() === '' ? 'genesys' : value.trim()
+  if (path.isAbsolute(raw) || /^[a-zA-Z]:[\\/]/.test(raw)) {
+    throw new InputError('path', `'${raw}' is absolute; give a folder relative to the repository root.`)
+  }
+  const normalized = path.posix.normalize(raw.replace(/\\/g, '/')).replace(/\/+$/, '')
+  if (normalized === '.' || normalized === '' || normalized.split('/').includes('..')) {
+    throw new InputError(
+      'path',
+      `'${raw}' is not a folder inside the repository; give one such as 'genesys' or 'config/genesys'.`
+    )
+  }
+  if (normalized.split('/').some(seg => seg === '.git')) {
+    throw new InputError('path', `'${raw}' points into .git; choose another folder.`)
+  }
+  return { rel: normalized, abs: path.resolve(workspace, normalized) }
+}
+
+function parseRepository(value: string | undefined): { owner: string; repo: string } | undefined {
+  if (!value) return undefined
+  const m = /^([^/\s]+)\/([^/\s]+)$/.exec(value.trim())
+  return m ? { owner: m[1], repo: m[2] } : undefined
+}
+
+/** git check-ref-format's rules for a branch name, in short. */
+function isValidBranchName(name: string): boolean {
+  if (name.startsWith('/') || name.endsWith('/') || name.endsWith('.') || name.endsWith('.lock')) return false
+  if (name.includes('..') || name.includes('//') || name.includes('/.') || name.includes('@{')) return false
+  if (name.startsWith('.') || name === '@') return false
+  for (const ch of name) {
+    const code = ch.codePointAt(0) ?? 0
+    if (code < 0x20 || code === 0x7f || ' ~^:?*[\\'.includes(ch)) return false
+  }
+  return true
+}
+
+/**
+ * Reads and checks every input. `get` returns an input's raw value ('' when unset), as
+ * core.getInput does; `env` is the runner's environment. Throws InputError on the first bad input.
+ */
+export function readInputs(get: (name: string) => string, env: NodeJS.ProcessEnv): Inputs {
+  const modeRaw = get('mode').trim().toLowerCase() || 'snapshot'
+  if (modeRaw !== 'snapshot' && modeRaw !== 'check' && modeRaw !== 'validate') {
+    throw new InputError('mode', `'${modeRaw}' is not a mode; use snapshot, check or validate.`)
+  }
+  const mode: Mode = modeRaw
+
+  const workspace = path.resolve(env.GITHUB_WORKSPACE || process.cwd())
+  const snapshotPath = parseSnapshotPath(get('path'), workspace)
+
+  const clientId = get('client-id').trim()
+  const clientSecret = get('client-secret').trim()
+  let hosts: GenesysHosts | undefined
+  if (mode !== 'validate') {
+    if (!clientId) {
+      throw new InputError(
+        'client-id',
+        `is required in ${mode} mode; pass the OAuth client id from a secret, e.g. client-id: \${{ secrets.GENESYS_CLIENT_ID }}.`
+      )
+    }
+    if (!clientSecret) {
+      throw new InputError(
+        'client-secret',
+        `is required in ${mode} mode; pass it from a secret, e.g. client-secret: \${{ secrets.GENESYS_CLIENT_SECRET }}.`
+      )
+    }
+    hosts = resolveHosts({ region: get('region'), apiUrl: get('api-url'), loginUrl: get('login-url') })
+  }
+
+  const flowTypes = parseList(get('flow-types')).map(t => t.toLowerCase())
+  for (const t of flowTypes) {
+    if (!(FLOW_TYPES as readonly string[]).includes(t)) {
+      throw new InputError('flow-types', `'${t}' is not a flow type; use some of: ${FLOW_TYPES.join(', ')}.`)
+    }
+  }
+
+  const depsRaw = get('dependencies')
+  const dependencies = (depsRaw.trim() === '' ? [...DEPENDENCY_KINDS] : parseList(depsRaw)).map(d =>
+    d.toLowerCase()
+  )
+  for (const d of dependencies) {
+    if (d !== 'none' && !(DEPENDENCY_KINDS as readonly string[]).includes(d)) {
+      throw new InputError(
+        'dependencies',
+        `'${d}' is not a dependency kind; use some of: ${DEPENDENCY_KINDS.join(', ')} (or none).`
+      )
+    }
+  }
+
+  const concurrency = parsePositiveInt('concurrency', get('concurrency'), 8, 64)
+  const requestsPerMinute = parsePositiveInt('requests-per-minute', get('requests-per-minute'), 300, 100000)
+
+  const pullRequest = parseBoolean('pull-request', get('pull-request'), true)
+  const githubToken = get('github-token').trim()
+  const repository = parseRepository(env.GITHUB_REPOSITORY)
+  if (mode === 'snapshot' && pullRequest) {
+    if (!githubToken) {
+      throw new InputError(
+        'github-token',
+        'is empty but a pull request is to be opened; leave it at its default (${{ github.token }}) or set pull-request: false.'
+      )
+    }
+    if (!repository) {
+      throw new InputError(
+        'pull-request',
+        `GITHUB_REPOSITORY ('${env.GITHUB_REPOSITORY ?? ''}') does not name a repository as owner/name; run inside GitHub Actions or set pull-request: false.`
+      )
+    }
+  }
+
+  const branch = get('branch').trim() || 'genesys-snapshot'
+  if (!isValidBranchName(branch)) {
+    throw new InputError('branch', `'${branch}' is not a valid git branch name.`)
+  }
+
+  return {
+    mode,
+    clientId,
+    clientSecret,
+    hosts,
+    path: snapshotPath.rel,
+    snapshotDir: snapshotPath.abs,
+    workspace,
+    flowTypes: [...new Set(flowTypes)] as FlowType[],
+    include: parseList(get('include')),
+    exclude: parseList(get('exclude')),
+    dependencies: [...new Set(dependencies.filter(d => d !== 'none'))] as DependencyKind[],
+    pullRequest,
+    githubToken,
+    branch,
+    base: get('base').trim(),
+    title: get('title').trim() || 'Genesys Cloud snapshot',
+    labels: parseList(get('labels')),
+    reviewers: parseList(get('reviewers')),
+    draft: parseBoolean('draft', get('draft'), false),
+    commitMessage: get('commit-message').trim() || 'Update Genesys Cloud snapshot',
+    failOnDrift: parseBoolean('fail-on-drift', get('fail-on-drift'), true),
+    concurrency,
+    requestsPerMinute,
+    incremental: parseBoolean('incremental', get('incremental'), true),
+    repository,
+    githubApiUrl: (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, '')
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * The snapshot's data model: what manifest.json holds (see the contract) and what the export hands
+ * to the snapshot writer. Every stage speaks these types.
+ */
+
+export type ResourceKind = 'flow' | 'queue' | 'skill' | 'data-action'
+
+/** `kind:id`, the form used in `dependsOn` (e.g. "queue:3f1…", "data-action:custom_-_…"). */
+export type ResourceRef = `${ResourceKind}:${string}`
+
+export interface ManifestResource {
+  kind: ResourceKind
+  id: string
+  name: string
+  /** Relative to the snapshot folder, forward slashes. */
+  path: string
+  /** Hex sha256 of the file's bytes. */
+  sha256: string
+  /** Sorted, unique. */
+  dependsOn: ResourceRef[]
+  /** Flows only: flow type in lower case (inboundcall, ...). */
+  type?: string
+  /** Flows only: the published version id that was exported (e.g. "3.0"); drives incremental reruns. */
+  version?: string
+}
+
+export interface UnresolvedReference {
+  /** The resource that refers to the missing one. */
+  from: ResourceRef
+  kind: ResourceKind
+  id: string
+  name?: string
+  /** Why it is not in the snapshot: "deleted", "not found (404)", "forbidden (403)", ... */
+  reason: string
+}
+
+export interface Manifest {
+  schemaVersion: 1
+  /** Sorted by kind, then id. */
+  resources: ManifestResource[]
+  /** Sorted by from, kind, id. */
+  unresolved: UnresolvedReference[]
+}
+
+/** Folder under the snapshot root for each kind (flows add `<type>/`). */
+export const KIND_FOLDERS: Readonly<Record<ResourceKind, string>> = {
+  flow: 'flows',
+  queue: 'queues',
+  skill: 'skills',
+  'data-action': 'data-actions'
+}
+
+export const MANIFEST_FILE = 'manifest.json'
