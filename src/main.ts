@@ -1,11 +1,48 @@
 import * as core from '@actions/core'
-import { readInputs } from './inputs.js'
+import { systemClock } from './common/clock.js'
+import { readInputs, type Inputs } from './inputs.js'
+import { GenesysClient } from './genesys/client.js'
+import { actionsLog } from './github/actions-log.js'
+import { createOctokit } from './github/octokit.js'
+import { runPipeline, type PipelineEdges } from './pipeline.js'
+
+/** The real edges: Genesys over undici, GitHub over Octokit, the runner's log and job summary. */
+export function actionEdges(): PipelineEdges {
+  return {
+    log: actionsLog,
+    clock: systemClock,
+    genesys: (inputs: Inputs) =>
+      new GenesysClient({
+        apiUrl: inputs.hosts!.apiUrl,
+        loginUrl: inputs.hosts!.loginUrl,
+        clientId: inputs.clientId,
+        clientSecret: inputs.clientSecret,
+        concurrency: inputs.concurrency,
+        requestsPerMinute: inputs.requestsPerMinute,
+        clock: systemClock,
+        log: actionsLog
+      }),
+    github: (inputs: Inputs) => createOctokit(inputs.githubToken, { baseUrl: inputs.githubApiUrl, log: actionsLog }),
+    summary: async markdown => {
+      // Outside a runner there is no summary file; the log already holds the same facts.
+      if (!process.env.GITHUB_STEP_SUMMARY) return
+      await core.summary.addRaw(markdown, true).write()
+    }
+  }
+}
 
 /** Reads the inputs once, runs the pipeline, sets the outputs; every error becomes a failed step. */
-export async function run(): Promise<void> {
+export async function run(edges: PipelineEdges = actionEdges()): Promise<void> {
   try {
+    // Mask the secrets before anything can print them, even an input error.
+    for (const name of ['client-secret', 'github-token']) {
+      const value = core.getInput(name)
+      if (value) core.setSecret(value)
+    }
     const inputs = readInputs(name => core.getInput(name), process.env)
-    core.info(`genesys-cloud-snapshot: mode ${inputs.mode}, path ${inputs.path}`)
+    const outcome = await runPipeline(inputs, edges)
+    for (const [name, value] of Object.entries(outcome.outputs)) core.setOutput(name, value)
+    if (outcome.failure) core.setFailed(outcome.failure)
   } catch (error) {
     core.setFailed(error instanceof Error ? error.message : String(error))
   }

@@ -1,0 +1,78 @@
+import type { ResourceRef } from '../snapshot/model.js'
+
+/** Dependency-tracking types that name a flow: every flow type + 'FLOW', and WORKFLOW as it is. */
+export function flowTypeOfDependencyType(type: string): string | undefined {
+  const upper = type.toUpperCase()
+  if (upper === 'WORKFLOW') return 'workflow'
+  if (upper.endsWith('FLOW') && upper.length > 4) return upper.slice(0, -4).toLowerCase()
+  return undefined
+}
+
+/** The snapshot reference for a dependency-tracking entry, or undefined for kinds we do not export. */
+export function dependencyRef(dep: { id: string; type?: string }): ResourceRef | undefined {
+  const type = (dep.type ?? '').toUpperCase()
+  if (type === 'QUEUE') return `queue:${dep.id}`
+  if (type === 'ACDSKILL') return `skill:${dep.id}`
+  if (type === 'DATAACTION') return `data-action:${dep.id}`
+  if (flowTypeOfDependencyType(type)) return `flow:${dep.id}`
+  return undefined
+}
+
+interface Named {
+  id?: string
+  name?: string
+}
+
+/**
+ * What a queue object points at that the snapshot follows: skills (bullseye rings), in-queue and
+ * callback flows, and other queues (conditional group routing, direct-routing backup).
+ */
+export function queueReferences(queue: unknown): { ref: ResourceRef; name?: string }[] {
+  const q = (queue ?? {}) as Record<string, unknown>
+  const out: { ref: ResourceRef; name?: string }[] = []
+  const add = (kind: 'queue' | 'skill' | 'flow', value: unknown): void => {
+    const named = value as Named | undefined
+    if (named && typeof named === 'object' && typeof named.id === 'string' && named.id) {
+      out.push({ ref: `${kind}:${named.id}`, name: named.name })
+    }
+  }
+  const bullseye = q.bullseye as { rings?: { actions?: { skillsToRemove?: Named[] } }[] } | undefined
+  for (const ring of bullseye?.rings ?? []) for (const skill of ring.actions?.skillsToRemove ?? []) add('skill', skill)
+  add('flow', q.queueFlow)
+  add('flow', q.emailInQueueFlow)
+  add('flow', q.messageInQueueFlow)
+  const callback = (q.mediaSettings as { callback?: Record<string, unknown> } | undefined)?.callback
+  add('flow', callback?.liveVoiceFlow)
+  add('flow', callback?.answeringMachineFlow)
+  const rules = (q.conditionalGroupRouting as { rules?: { queue?: Named }[] } | undefined)?.rules
+  for (const rule of rules ?? []) add('queue', rule.queue)
+  const backup = (q.directRouting as { backupQueueId?: string } | undefined)?.backupQueueId
+  if (typeof backup === 'string' && backup) out.push({ ref: `queue:${backup}` })
+  const self = typeof q.id === 'string' ? `queue:${q.id}` : undefined
+  return out.filter(r => r.ref !== self)
+}
+
+/** Resource types worth asking dependency tracking for (the rest are not exported). */
+export const TRACKED_RESOURCE_TYPES = [
+  'QUEUE',
+  'ACDSKILL',
+  'DATAACTION',
+  'BOTFLOW',
+  'COMMONMODULEFLOW',
+  'DIGITALBOTFLOW',
+  'INBOUNDCALLFLOW',
+  'INBOUNDCHATFLOW',
+  'INBOUNDEMAILFLOW',
+  'INBOUNDSHORTMESSAGEFLOW',
+  'INQUEUECALLFLOW',
+  'INQUEUEEMAILFLOW',
+  'INQUEUESHORTMESSAGEFLOW',
+  'OUTBOUNDCALLFLOW',
+  'SECURECALLFLOW',
+  'SURVEYINVITEFLOW',
+  'VOICEFLOW',
+  'VOICEMAILFLOW',
+  'VOICESURVEYFLOW',
+  'WORKFLOW',
+  'WORKITEMFLOW'
+]

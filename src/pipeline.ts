@@ -1,0 +1,248 @@
+import path from 'node:path'
+import type { Clock } from './common/clock.js'
+import type { Log } from './common/log.js'
+import type { Inputs } from './inputs.js'
+import type { GenesysClient } from './genesys/client.js'
+import { exportOrg, type ExportResult } from './export/exporter.js'
+import { readCurrentSnapshot, folderView } from './snapshot/read.js'
+import { SnapshotStaging } from './snapshot/staging.js'
+import { validateSnapshot } from './snapshot/validate.js'
+import { MANIFEST_FILE, type Manifest, type ResourceKind } from './snapshot/model.js'
+import { computeChanges, type ChangeSet } from './report/changes.js'
+import { driftAnnotations, renderJobSummary, renderPullRequestBody, type RunFacts } from './report/markdown.js'
+import type { createOctokit } from './github/octokit.js'
+import { baseSnapshotView, publishSnapshot, type PublishResult } from './github/publish.js'
+
+export type Octokit = ReturnType<typeof createOctokit>
+
+/** The edges the pipeline talks through; the action builds the real ones, tests their own. */
+export interface PipelineEdges {
+  log: Log
+  clock: Clock
+  genesys(inputs: Inputs): GenesysClient
+  github(inputs: Inputs): Octokit
+  /** Appends markdown to the job summary. */
+  summary(markdown: string): Promise<void>
+}
+
+/** The action's outputs, as the contract names them. */
+export type Outputs = Record<
+  | 'changed'
+  | 'added'
+  | 'modified'
+  | 'removed'
+  | 'flows'
+  | 'queues'
+  | 'skills'
+  | 'data-actions'
+  | 'requests'
+  | 'pull-request-number'
+  | 'pull-request-url'
+  | 'pull-request-operation'
+  | 'manifest',
+  string
+>
+
+export interface PipelineOutcome {
+  outputs: Outputs
+  /** Why the step fails although the run itself worked (drift in check mode, validation problems). */
+  failure?: string
+}
+
+function baseOutputs(inputs: Inputs): Outputs {
+  return {
+    changed: 'false',
+    added: '0',
+    modified: '0',
+    removed: '0',
+    flows: '0',
+    queues: '0',
+    skills: '0',
+    'data-actions': '0',
+    requests: '0',
+    'pull-request-number': '',
+    'pull-request-url': '',
+    'pull-request-operation': 'none',
+    manifest: `${inputs.path}/${MANIFEST_FILE}`
+  }
+}
+
+function countKinds(manifest: Manifest | undefined): Record<ResourceKind, number> {
+  const counts: Record<ResourceKind, number> = { flow: 0, queue: 0, skill: 0, 'data-action': 0 }
+  for (const r of manifest?.resources ?? []) counts[r.kind]++
+  return counts
+}
+
+function setCounts(outputs: Outputs, counts: Record<ResourceKind, number>): void {
+  outputs.flows = String(counts.flow)
+  outputs.queues = String(counts.queue)
+  outputs.skills = String(counts.skill)
+  outputs['data-actions'] = String(counts['data-action'])
+}
+
+function setChanges(outputs: Outputs, changes: ChangeSet): void {
+  outputs.changed = String(changes.changed)
+  outputs.added = String(changes.files.added.length)
+  outputs.modified = String(changes.files.modified.length)
+  outputs.removed = String(changes.files.removed.length)
+}
+
+/** Runs the one pipeline the inputs ask for: validate, or export → snapshot → diff → publish. */
+export async function runPipeline(inputs: Inputs, edges: PipelineEdges): Promise<PipelineOutcome> {
+  return inputs.mode === 'validate' ? runValidate(inputs, edges) : runExport(inputs, edges)
+}
+
+async function runValidate(inputs: Inputs, edges: PipelineEdges): Promise<PipelineOutcome> {
+  const { log } = edges
+  const outputs = baseOutputs(inputs)
+  const problems = await log.group(`Validating ${inputs.path}`, () => validateSnapshot(inputs.snapshotDir))
+  for (const p of problems) {
+    log.error(p.message, { file: `${inputs.path}/${p.file}`, line: p.line, title: 'Snapshot validation' })
+  }
+  const current = await readCurrentSnapshot(inputs.snapshotDir)
+  const counts = countKinds(current.manifest)
+  setCounts(outputs, counts)
+  const facts: RunFacts = {
+    mode: 'validate',
+    counts,
+    requests: 0,
+    skipped: [],
+    unresolved: current.manifest?.unresolved ?? [],
+    redactions: [],
+    failed: [],
+    warnings: []
+  }
+  await edges.summary(renderJobSummary(undefined, facts, { validationProblems: problems }))
+  if (problems.length === 0) {
+    log.info(`${inputs.path}: the snapshot is valid (${current.manifest?.resources.length ?? 0} resources)`)
+    return { outputs }
+  }
+  return {
+    outputs,
+    failure: `The snapshot in ${inputs.path} has ${problems.length} problem(s); see the annotations. Re-run the snapshot, or restore the files from the snapshot pull request.`
+  }
+}
+
+async function runExport(inputs: Inputs, edges: PipelineEdges): Promise<PipelineOutcome> {
+  const { log, clock } = edges
+  const started = clock.now()
+  const outputs = baseOutputs(inputs)
+  const client = edges.genesys(inputs)
+  try {
+    const org = await log.group('Connecting to Genesys Cloud', async () => {
+      const me = await client.verify()
+      log.info(`Logged in to ${me.orgName} (${me.orgId}) at ${inputs.hosts!.apiUrl}`)
+      return me
+    })
+    const current = await readCurrentSnapshot(inputs.snapshotDir)
+    if (current.exists && !current.manifest) {
+      log.warning(
+        `${inputs.path}/${MANIFEST_FILE} could not be read (${current.manifestProblems.map(p => p.message).join('; ')}); every flow is exported again.`
+      )
+    }
+    const staging = await SnapshotStaging.create(inputs.snapshotDir, log)
+    try {
+      const result = await exportOrg(client, staging, {
+        flowTypes: inputs.flowTypes,
+        include: inputs.include,
+        exclude: inputs.exclude,
+        dependencies: inputs.dependencies,
+        incremental: inputs.incremental,
+        previous: current.manifest ? { manifest: current.manifest, dir: inputs.snapshotDir } : undefined,
+        concurrency: inputs.concurrency,
+        log
+      })
+      setCounts(outputs, result.counts)
+      const after = folderView(staging.dir, result.manifest)
+      const facts = (): RunFacts => factsOf(inputs, result, client, clock.now() - started)
+
+      if (inputs.mode === 'check') {
+        const changes = await computeChanges(folderView(inputs.snapshotDir, current.manifest), after)
+        setChanges(outputs, changes)
+        outputs.requests = String(client.stats().total)
+        for (const a of driftAnnotations(changes, inputs.path)) {
+          log.warning(a.message, { file: a.file, title: a.title })
+        }
+        await edges.summary(renderJobSummary(changes, facts()))
+        await staging.discard()
+        if (!changes.changed) {
+          log.info(`No drift: ${org.orgName} matches ${inputs.path}`)
+          return { outputs }
+        }
+        const message = `Drift: ${org.orgName} differs from ${inputs.path} (${changes.files.added.length} added, ${changes.files.modified.length} modified, ${changes.files.removed.length} removed). Run the snapshot to record it, or undo the change in Genesys Cloud.`
+        if (!inputs.failOnDrift) log.warning(message)
+        return { outputs, failure: inputs.failOnDrift ? message : undefined }
+      }
+
+      let changes: ChangeSet
+      let pr: PublishResult | undefined
+      if (inputs.pullRequest) {
+        const octokit = edges.github(inputs)
+        const { owner, repo } = inputs.repository!
+        const before = await baseSnapshotView(octokit, { owner, repo, base: inputs.base, snapshotPath: inputs.path })
+        changes = await computeChanges(before, after)
+        outputs.requests = String(client.stats().total)
+        pr = await log.group('Publishing the pull request', () =>
+          publishSnapshot(
+            octokit,
+            {
+              owner,
+              repo,
+              snapshotPath: inputs.path,
+              files: result.files.map(p => ({ path: p, absPath: path.join(staging.dir, p) })),
+              branch: inputs.branch,
+              base: inputs.base,
+              title: inputs.title,
+              body: renderPullRequestBody(changes, facts()),
+              commitMessage: inputs.commitMessage,
+              labels: inputs.labels,
+              reviewers: inputs.reviewers,
+              draft: inputs.draft
+            },
+            log
+          )
+        )
+        outputs['pull-request-operation'] = pr.operation
+        outputs['pull-request-number'] = pr.number !== undefined ? String(pr.number) : ''
+        outputs['pull-request-url'] = pr.url ?? ''
+        if (pr.url) log.info(`Pull request ${pr.operation === 'none' ? 'unchanged' : pr.operation}: ${pr.url}`)
+      } else {
+        changes = await computeChanges(folderView(inputs.snapshotDir, current.manifest), after)
+      }
+      setChanges(outputs, changes)
+      // The workspace gets the new snapshot only once everything else has worked.
+      await staging.commit()
+      outputs.requests = String(client.stats().total)
+      log.info(
+        `Snapshot written to ${inputs.path}: ${result.counts.flow} flows, ${result.counts.queue} queues, ${result.counts.skill} skills, ${result.counts['data-action']} data actions; ${changes.changed ? 'changed' : 'no change'}`
+      )
+      await edges.summary(
+        renderJobSummary(changes, facts(), pr ? { pullRequest: { operation: pr.operation, number: pr.number, url: pr.url } } : {})
+      )
+      return { outputs }
+    } catch (error) {
+      await staging.discard()
+      throw error
+    }
+  } finally {
+    outputs.requests = String(client.stats().total)
+    await client.close()
+  }
+}
+
+function factsOf(inputs: Inputs, result: ExportResult, client: GenesysClient, durationMs: number): RunFacts {
+  const stats = client.stats()
+  return {
+    mode: inputs.mode,
+    counts: result.counts,
+    requests: stats.total,
+    requestsByEndpoint: stats.byEndpoint,
+    skipped: result.skipped,
+    unresolved: result.manifest.unresolved,
+    redactions: result.redactions,
+    failed: [],
+    warnings: result.warnings,
+    durationMs,
+    reused: result.reused
+  }
+}
