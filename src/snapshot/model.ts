@@ -40,6 +40,11 @@ export interface Manifest {
   resources: ManifestResource[]
   /** Sorted by from, kind, id. */
   unresolved: UnresolvedReference[]
+  /**
+   * The `dependencies` input the snapshot was made with (sorted), written after `unresolved`.
+   * Incremental reruns reuse a flow's recorded `dependsOn` only when it matches the current input.
+   */
+  dependencies?: string[]
 }
 
 /** Folder under the snapshot root for each kind (flows add `<type>/`). */
