@@ -1,0 +1,221 @@
+import { FLOW_TYPES } from '../inputs.js'
+import type { GenesysClient } from './client.js'
+import type { DataAction, Dependency, Flow, Queue, Skill } from './types.js'
+
+/** Typed calls of the endpoints the export uses. */
+
+export interface ByIdResult<T> {
+  found: T[]
+  /** Ids the org did not return: 404 (deleted), 403 (not readable by this OAuth client), ... */
+  missing: { id: string; status: 403 | 404 | number; reason: string }[]
+}
+
+/** Every flow (all pages of 500), optionally only some types (lower or upper case). */
+export function listFlows(client: GenesysClient, opts: { types?: string[] } = {}): Promise<Flow[]> {
+  const types = (opts.types ?? []).map(t => t.toLowerCase())
+  return client.getAllPages<Flow>(
+    '/api/v2/flows',
+    { type: types.length > 0 ? types : undefined },
+    { pageSize: 500, endpoint: 'GET /api/v2/flows' }
+  )
+}
+
+/** Dependency-tracking object type of a flow type: INBOUNDCALL → INBOUNDCALLFLOW; WORKFLOW stays WORKFLOW. */
+export function flowObjectType(type: string): string {
+  const upper = type.toUpperCase()
+  return upper === 'WORKFLOW' ? upper : `${upper}FLOW`
+}
+
+/**
+ * Flow type (upper case, as Flow.type) of a dependency type, or undefined when the dependency is not
+ * a flow (QUEUE, ACDSKILL, DATAACTION, ...).
+ */
+export function flowTypeOfDependency(dependencyType: string): string | undefined {
+  const upper = dependencyType.toUpperCase()
+  const known = (t: string): boolean => (FLOW_TYPES as readonly string[]).includes(t.toLowerCase())
+  if (upper === 'WORKFLOW') return upper
+  if (upper.endsWith('FLOW') && known(upper.slice(0, -4))) return upper.slice(0, -4)
+  return undefined
+}
+
+/** What a published flow version uses (all pages of 500), optionally only some resource types. */
+export function consumedResources(
+  client: GenesysClient,
+  flow: { id: string; version: string; type: string },
+  resourceTypes?: string[]
+): Promise<Dependency[]> {
+  return client.getAllPages<Dependency>(
+    '/api/v2/architect/dependencytracking/consumedresources',
+    {
+      id: flow.id,
+      version: flow.version,
+      objectType: flowObjectType(flow.type),
+      resourceType: resourceTypes && resourceTypes.length > 0 ? resourceTypes : undefined
+    },
+    { pageSize: 500, endpoint: 'GET /api/v2/architect/dependencytracking/consumedresources' }
+  )
+}
+
+/** OPERATIONAL, OPERATIONALNEEDSREBUILD, NOTBUILT, BUILDINPROGRESS, ... ('' when not said). */
+export async function dependencyBuildStatus(client: GenesysClient): Promise<string> {
+  const info = await client.request<{ status?: string } | undefined>(
+    'GET',
+    '/api/v2/architect/dependencytracking/build',
+    { endpoint: 'GET /api/v2/architect/dependencytracking/build' }
+  )
+  return info?.status ?? ''
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = []
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
+  return out
+}
+
+function uniqueIds(ids: readonly string[]): string[] {
+  return [...new Set(ids.filter(id => typeof id === 'string' && id !== ''))]
+}
+
+function missingReason(status: number): string {
+  if (status === 404) return 'not found (404)'
+  if (status === 403)
+    return 'forbidden (403): the OAuth client cannot read it (check its roles and divisions)'
+  return `unreadable (${status})`
+}
+
+interface ByIdSpec<T extends { id: string }> {
+  /** Reads one batch of ids; may return fewer than asked. */
+  readBatch: (ids: string[]) => Promise<T[]>
+  batchSize: number
+  /** GET one object: the object, or { status } for 403/404. */
+  probe: (id: string) => Promise<T | { status: number }>
+}
+
+async function readByIds<T extends { id: string }>(
+  ids: readonly string[],
+  spec: ByIdSpec<T>
+): Promise<ByIdResult<T>> {
+  const wanted = uniqueIds(ids)
+  const found = new Map<string, T>()
+  await Promise.all(
+    chunks(wanted, spec.batchSize).map(async batch => {
+      const asked = new Set(batch)
+      for (const entity of await spec.readBatch(batch)) {
+        // Only what was asked for: a server that ignored the filter must not flood the result.
+        if (entity && asked.has(entity.id)) found.set(entity.id, entity)
+      }
+    })
+  )
+  const missing: ByIdResult<T>['missing'] = []
+  // One probe per id the listing left out: tells "deleted" (404) from "not allowed" (403).
+  await Promise.all(
+    wanted
+      .filter(id => !found.has(id))
+      .map(async id => {
+        const result = await spec.probe(id)
+        if (isStatusOnly(result))
+          missing.push({ id, status: result.status, reason: missingReason(result.status) })
+        else found.set(id, result)
+      })
+  )
+  const order = new Map(wanted.map((id, i) => [id, i]))
+  const byOrder = (a: { id: string }, b: { id: string }): number =>
+    (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0)
+  return { found: [...found.values()].sort(byOrder), missing: missing.sort(byOrder) }
+}
+
+function isStatusOnly(value: unknown): value is { status: number } {
+  return (
+    !!value &&
+    typeof value === 'object' &&
+    typeof (value as { status?: unknown }).status === 'number' &&
+    typeof (value as { id?: unknown }).id !== 'string'
+  )
+}
+
+const PROBE_STATUSES = [403, 404]
+
+/** Queues by id: listings of 100 ids at a time, then one GET per id that did not come back. */
+export function getQueuesByIds(client: GenesysClient, ids: string[]): Promise<ByIdResult<Queue>> {
+  return readByIds<Queue>(ids, {
+    batchSize: 100,
+    readBatch: batch =>
+      client.getAllPages<Queue>(
+        '/api/v2/routing/queues',
+        { id: batch },
+        { pageSize: 500, endpoint: 'GET /api/v2/routing/queues' }
+      ),
+    probe: id =>
+      client.request<Queue | { status: number }>('GET', `/api/v2/routing/queues/${encodeURIComponent(id)}`, {
+        endpoint: 'GET /api/v2/routing/queues/{queueId}',
+        acceptStatus: PROBE_STATUSES
+      })
+  })
+}
+
+/** Skills by id: listings of 100 ids at a time, then one GET per id that did not come back. */
+export function getSkillsByIds(client: GenesysClient, ids: string[]): Promise<ByIdResult<Skill>> {
+  return readByIds<Skill>(ids, {
+    batchSize: 100,
+    readBatch: batch =>
+      client.getAllPages<Skill>(
+        '/api/v2/routing/skills',
+        { id: batch },
+        { pageSize: 500, endpoint: 'GET /api/v2/routing/skills' }
+      ),
+    probe: id =>
+      client.request<Skill | { status: number }>('GET', `/api/v2/routing/skills/${encodeURIComponent(id)}`, {
+        endpoint: 'GET /api/v2/routing/skills/{skillId}',
+        acceptStatus: PROBE_STATUSES
+      })
+  })
+}
+
+const DATA_ACTION_ENDPOINT = 'GET /api/v2/integrations/actions/{actionId}'
+
+function getDataAction(client: GenesysClient, id: string): Promise<DataAction | { status: number }> {
+  return client.request<DataAction | { status: number }>(
+    'GET',
+    `/api/v2/integrations/actions/${encodeURIComponent(id)}`,
+    {
+      query: { expand: 'contract', includeConfig: true },
+      endpoint: DATA_ACTION_ENDPOINT,
+      acceptStatus: PROBE_STATUSES
+    }
+  )
+}
+
+/**
+ * Data actions by id with config and contract: listings of 50 ids at a time (`ids=a,b`), then one
+ * GET with expand=contract for each that came back without its contract, and one per id the listing
+ * left out.
+ */
+export async function getDataActionsByIds(
+  client: GenesysClient,
+  ids: string[]
+): Promise<ByIdResult<DataAction>> {
+  const result = await readByIds<DataAction>(ids, {
+    batchSize: 50,
+    readBatch: batch =>
+      client.getAllPages<DataAction>(
+        '/api/v2/integrations/actions',
+        { ids: batch.join(','), includeConfig: true },
+        { pageSize: 100, endpoint: 'GET /api/v2/integrations/actions' }
+      ),
+    probe: id => getDataAction(client, id)
+  })
+  const missing = [...result.missing]
+  const found = await Promise.all(
+    result.found.map(async action => {
+      if (action.contract) return action
+      const full = await getDataAction(client, action.id)
+      if (isStatusOnly(full)) {
+        // Listed a moment ago, gone or hidden now: report it rather than keep half an action.
+        missing.push({ id: action.id, status: full.status, reason: missingReason(full.status) })
+        return undefined
+      }
+      return full
+    })
+  )
+  return { found: found.filter((a): a is DataAction => a !== undefined), missing }
+}
