@@ -1,0 +1,125 @@
+/**
+ * Reading a branch's files through the Git Data API: refs, commits, trees and blobs. Only the
+ * snapshot folder is listed, so a large repository costs no more than its snapshot.
+ */
+import { GitHubPublishError, requestMessage, requestStatus } from './errors.js'
+import type { Octokit } from './octokit.js'
+
+export interface Repo {
+  owner: string
+  repo: string
+}
+
+export interface TreeFile {
+  sha: string
+  mode: string
+}
+
+/** A commit's view of one folder: every blob under it, keyed by path relative to the folder. */
+export interface FolderState {
+  commitSha: string
+  treeSha: string
+  parents: string[]
+  /** The folder's tree sha; undefined when the commit has no such folder. */
+  folderSha?: string
+  files: Map<string, TreeFile>
+}
+
+async function read<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (error) {
+    const status = requestStatus(error)
+    const hint =
+      status === 403 || status === 404 ? ' The token needs `permissions: contents: read` on this repository.' : ''
+    throw new GitHubPublishError(
+      `Could not read ${what}: ${status !== undefined ? `HTTP ${status}: ` : ''}${requestMessage(error)}.${hint}`,
+      status === 403 ? 'contents' : undefined,
+      { cause: error }
+    )
+  }
+}
+
+export async function defaultBranch(octokit: Octokit, repo: Repo): Promise<string> {
+  const { data } = await read(`repository ${repo.owner}/${repo.repo}`, () => octokit.rest.repos.get({ ...repo }))
+  return data.default_branch
+}
+
+/** The commit a branch points at, or undefined when there is no such branch (or the repo is empty). */
+export async function branchSha(octokit: Octokit, repo: Repo, branch: string): Promise<string | undefined> {
+  try {
+    const { data } = await octokit.rest.git.getRef({ ...repo, ref: `heads/${branch}` })
+    return data.object.type === 'commit' ? data.object.sha : undefined
+  } catch (error) {
+    // 404: no such ref; 409: "Git Repository is empty."
+    const status = requestStatus(error)
+    if (status === 404 || status === 409) return undefined
+    return read(`branch ${branch}`, () => Promise.reject(error))
+  }
+}
+
+export async function readCommit(
+  octokit: Octokit,
+  repo: Repo,
+  sha: string
+): Promise<{ treeSha: string; parents: string[] }> {
+  const { data } = await read(`commit ${sha}`, () => octokit.rest.git.getCommit({ ...repo, commit_sha: sha }))
+  return { treeSha: data.tree.sha, parents: data.parents.map(p => p.sha) }
+}
+
+/** Sha of the tree at `folder` ('a/b') inside `rootTree`, walking one level per segment. */
+export async function subtreeSha(
+  octokit: Octokit,
+  repo: Repo,
+  rootTree: string,
+  folder: string
+): Promise<string | undefined> {
+  let current = rootTree
+  for (const segment of folder.split('/').filter(s => s !== '')) {
+    const { data } = await read(`tree ${current}`, () => octokit.rest.git.getTree({ ...repo, tree_sha: current }))
+    const entry = data.tree.find(e => e.path === segment && e.type === 'tree')
+    if (!entry?.sha) return undefined
+    current = entry.sha
+  }
+  return current
+}
+
+/**
+ * Every blob under a tree, keyed by path relative to it. A recursive listing GitHub truncated
+ * (over 100,000 entries or 7 MB) is completed by listing each subtree on its own.
+ */
+export async function listBlobs(octokit: Octokit, repo: Repo, treeSha: string): Promise<Map<string, TreeFile>> {
+  const files = new Map<string, TreeFile>()
+  const walk = async (sha: string, prefix: string): Promise<void> => {
+    const { data } = await read(`tree ${sha}`, () =>
+      octokit.rest.git.getTree({ ...repo, tree_sha: sha, recursive: '1' })
+    )
+    if (!data.truncated) {
+      for (const e of data.tree) {
+        if (e.type === 'blob' && e.path && e.sha) files.set(prefix + e.path, { sha: e.sha, mode: e.mode ?? '100644' })
+      }
+      return
+    }
+    const { data: level } = await read(`tree ${sha}`, () => octokit.rest.git.getTree({ ...repo, tree_sha: sha }))
+    for (const e of level.tree) {
+      if (!e.path || !e.sha) continue
+      if (e.type === 'blob') files.set(prefix + e.path, { sha: e.sha, mode: e.mode ?? '100644' })
+      else if (e.type === 'tree') await walk(e.sha, `${prefix}${e.path}/`)
+    }
+  }
+  await walk(treeSha, '')
+  return files
+}
+
+/** The state of `folder` in a commit. */
+export async function readFolder(octokit: Octokit, repo: Repo, commitSha: string, folder: string): Promise<FolderState> {
+  const { treeSha, parents } = await readCommit(octokit, repo, commitSha)
+  const folderSha = await subtreeSha(octokit, repo, treeSha, folder)
+  const files = folderSha ? await listBlobs(octokit, repo, folderSha) : new Map<string, TreeFile>()
+  return { commitSha, treeSha, parents, folderSha, files }
+}
+
+export async function readBlob(octokit: Octokit, repo: Repo, sha: string): Promise<Buffer> {
+  const { data } = await read(`blob ${sha}`, () => octokit.rest.git.getBlob({ ...repo, file_sha: sha }))
+  return data.encoding === 'base64' ? Buffer.from(data.content, 'base64') : Buffer.from(data.content, 'utf8')
+}

@@ -1,0 +1,327 @@
+/**
+ * Publishes a snapshot as a pull request through the Git Data API (blobs, trees, commits, refs):
+ * no git credentials, and GitHub signs the commit. Only new content is uploaded, a rerun that finds
+ * nothing new writes nothing, and a PR whose snapshot the base already has is closed.
+ */
+import { readFile } from 'node:fs/promises'
+import type { Log } from '../common/log.js'
+import { MANIFEST_FILE, type Manifest } from '../snapshot/model.js'
+import { GitHubPublishError, requestMessage, requestStatus, write } from './errors.js'
+import {
+  branchSha,
+  defaultBranch,
+  readBlob,
+  readCommit,
+  readFolder,
+  subtreeSha,
+  type FolderState,
+  type Repo
+} from './git-read.js'
+import type { Octokit } from './octokit.js'
+import { closePull, findOpenPull, openPull, updatePull, type PullRef } from './pull-requests.js'
+import {
+  gitBlobSha,
+  isSnapshotPath,
+  parseManifestLoosely,
+  plannedFolder,
+  planSnapshot,
+  sameFiles,
+  type SnapshotPlan
+} from './snapshot-plan.js'
+
+export interface SnapshotFile {
+  /** Relative to snapshotPath, forward slashes. */
+  path: string
+  /** Where the bytes are. */
+  absPath: string
+}
+
+export interface PublishRequest {
+  owner: string
+  repo: string
+  /** Repository-relative folder, e.g. 'genesys'. */
+  snapshotPath: string
+  /** The complete new set of managed files (every manifest resource's file + manifest.json). */
+  files: SnapshotFile[]
+  branch: string
+  /** '' → the repository's default branch. */
+  base: string
+  title: string
+  body: string
+  commitMessage: string
+  labels: string[]
+  reviewers: string[]
+  draft: boolean
+}
+
+export interface PublishResult {
+  operation: 'created' | 'updated' | 'closed' | 'none'
+  number?: number
+  url?: string
+  commitSha?: string
+  /** Files under snapshotPath that differ between the base branch and the new snapshot. */
+  added: string[]
+  modified: string[]
+  removed: string[]
+}
+
+/** Times the whole publish is redone when the base branch moves under it. */
+const BASE_ATTEMPTS = 3
+/** Times a branch update is retried after GitHub refuses it (422). */
+const REF_ATTEMPTS = 3
+
+function normalizeFolder(folder: string): string {
+  const f = folder.replace(/\\/g, '/').replace(/^\/+|\/+$/g, '')
+  if (!isSnapshotPath(f)) throw new GitHubPublishError(`The snapshot path '${folder}' is not a folder inside the repository.`)
+  return f
+}
+
+/** Git blob ids of the new files, checked for paths the tree could not hold. */
+async function hashFiles(files: SnapshotFile[]): Promise<Map<string, { sha: string; absPath: string }>> {
+  const result = new Map<string, { sha: string; absPath: string }>()
+  for (const file of files) {
+    if (!isSnapshotPath(file.path)) {
+      throw new GitHubPublishError(`Snapshot file '${file.path}' is not a relative path with forward slashes.`)
+    }
+    if (result.has(file.path)) throw new GitHubPublishError(`Snapshot file '${file.path}' is listed twice.`)
+    result.set(file.path, { sha: gitBlobSha(await readFile(file.absPath)), absPath: file.absPath })
+  }
+  return result
+}
+
+async function readManifest(
+  octokit: Octokit,
+  repo: Repo,
+  folder: FolderState
+): Promise<{ manifest?: Manifest; text?: string }> {
+  const entry = folder.files.get(MANIFEST_FILE)
+  if (!entry) return {}
+  const text = (await readBlob(octokit, repo, entry.sha)).toString('utf8')
+  return { manifest: parseManifestLoosely(text), text }
+}
+
+/**
+ * Reads the base branch's snapshot (the report's "before" side): its manifest and a reader of its
+ * files. A missing branch or folder reads as an empty snapshot.
+ */
+export async function baseSnapshotView(
+  octokit: Octokit,
+  options: { owner: string; repo: string; base: string; snapshotPath: string }
+): Promise<{ manifest?: Manifest; read(path: string): Promise<string | undefined> }> {
+  const repo = { owner: options.owner, repo: options.repo }
+  const folderPath = normalizeFolder(options.snapshotPath)
+  const base = options.base || (await defaultBranch(octokit, repo))
+  const sha = await branchSha(octokit, repo, base)
+  if (!sha) return { manifest: undefined, read: async () => undefined }
+  const folder = await readFolder(octokit, repo, sha, folderPath)
+  const { manifest } = await readManifest(octokit, repo, folder)
+  const cache = new Map<string, Promise<string>>()
+  return {
+    manifest,
+    read: async path => {
+      const entry = folder.files.get(path)
+      if (!entry) return undefined
+      let text = cache.get(entry.sha)
+      if (!text) {
+        text = readBlob(octokit, repo, entry.sha).then(b => b.toString('utf8'))
+        cache.set(entry.sha, text)
+      }
+      return text
+    }
+  }
+}
+
+/**
+ * True when the branch head already is this snapshot on this base: one commit whose parent has the
+ * base's snapshot folder, and whose folder is exactly the planned one. (A head built on an older
+ * base with a different snapshot folder would conflict on merge, so it is rebuilt.)
+ */
+async function headIsCurrent(
+  octokit: Octokit,
+  repo: Repo,
+  folder: string,
+  head: FolderState,
+  base: FolderState,
+  planned: Map<string, string>
+): Promise<boolean> {
+  if (head.parents.length !== 1 || !sameFiles(head.files, planned)) return false
+  const [parent] = head.parents
+  if (parent === base.commitSha) return true
+  const { treeSha } = await readCommit(octokit, repo, parent)
+  const parentFolder = await subtreeSha(octokit, repo, treeSha, folder)
+  return parentFolder === base.folderSha
+}
+
+/** Uploads the blobs the repository does not have yet; checks GitHub computed the same ids. */
+async function uploadBlobs(
+  octokit: Octokit,
+  repo: Repo,
+  plan: SnapshotPlan,
+  local: Map<string, { sha: string; absPath: string }>,
+  known: Set<string>,
+  log: Log
+): Promise<number> {
+  let uploaded = 0
+  for (const change of plan.changes) {
+    if (change.sha === null || known.has(change.sha)) continue
+    const file = local.get(change.path)!
+    const bytes = await readFile(file.absPath)
+    if (gitBlobSha(bytes) !== change.sha) {
+      throw new GitHubPublishError(`Snapshot file '${change.path}' changed while it was being published.`)
+    }
+    const { data } = await write(`upload ${change.path}`, 'contents', () =>
+      octokit.rest.git.createBlob({ ...repo, content: bytes.toString('base64'), encoding: 'base64' })
+    )
+    if (data.sha !== change.sha) {
+      throw new GitHubPublishError(`GitHub stored '${change.path}' as blob ${data.sha}, expected ${change.sha}.`)
+    }
+    known.add(change.sha)
+    uploaded++
+  }
+  log.debug(`Uploaded ${uploaded} blob(s).`)
+  return uploaded
+}
+
+/** Points the branch at `commit`: create it, or force-update it; a refused update is re-read and retried. */
+async function pointBranch(
+  octokit: Octokit,
+  repo: Repo,
+  branch: string,
+  commit: string,
+  exists: boolean,
+  log: Log
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      if (exists) {
+        await octokit.rest.git.updateRef({ ...repo, ref: `heads/${branch}`, sha: commit, force: true })
+      } else {
+        await octokit.rest.git.createRef({ ...repo, ref: `refs/heads/${branch}`, sha: commit })
+      }
+      return
+    } catch (error) {
+      // 422: the ref moved or appeared/vanished under us (another run, a push); read it again.
+      if (requestStatus(error) !== 422 || attempt >= REF_ATTEMPTS) {
+        return write(`${exists ? 'update' : 'create'} branch ${branch}`, 'contents', () => Promise.reject(error))
+      }
+      const now = await branchSha(octokit, repo, branch)
+      if (now === commit) return
+      log.info(`Branch ${branch} changed while being updated (${requestMessage(error)}); retrying.`)
+      exists = now !== undefined
+    }
+  }
+}
+
+async function deleteBranch(octokit: Octokit, repo: Repo, branch: string, log: Log): Promise<void> {
+  try {
+    await octokit.rest.git.deleteRef({ ...repo, ref: `heads/${branch}` })
+  } catch (error) {
+    if (requestStatus(error) === 422) return // already gone
+    log.warning(`Could not delete branch ${branch}: ${requestMessage(error)}. It is no longer needed.`)
+  }
+}
+
+/**
+ * Commits the snapshot on top of the base branch into `branch` and opens or refreshes the PR;
+ * closes the PR when the base already has the snapshot. See the contract's "Pull request" section.
+ */
+export async function publishSnapshot(octokit: Octokit, request: PublishRequest, log: Log): Promise<PublishResult> {
+  const repo = { owner: request.owner, repo: request.repo }
+  const folder = normalizeFolder(request.snapshotPath)
+  const local = await hashFiles(request.files)
+  const wanted = new Map([...local].map(([path, f]) => [path, f.sha]))
+  const base = request.base || (await defaultBranch(octokit, repo))
+  if (base === request.branch) {
+    throw new GitHubPublishError(
+      `The pull request branch '${request.branch}' is the base branch; set the branch input to a branch of its own.`
+    )
+  }
+
+  for (let attempt = 1; attempt <= BASE_ATTEMPTS; attempt++) {
+    const baseSha = await branchSha(octokit, repo, base)
+    if (!baseSha) {
+      throw new GitHubPublishError(
+        `The base branch '${base}' does not exist in ${repo.owner}/${repo.repo}; set the base input to an existing branch.`
+      )
+    }
+    const baseState = await readFolder(octokit, repo, baseSha, folder)
+    const { manifest } = await readManifest(octokit, repo, baseState)
+    const plan = planSnapshot(baseState.files, manifest, wanted)
+    const files = { added: plan.added, modified: plan.modified, removed: plan.removed }
+    const open = await findOpenPull(octokit, repo, request.branch, base)
+
+    if (plan.changes.length === 0) {
+      if (!open) {
+        log.info(`${base} already has this snapshot; no pull request needed.`)
+        return { operation: 'none', ...files }
+      }
+      log.info(`${base} already has this snapshot; closing pull request #${open.number}.`)
+      await closePull(octokit, repo, open)
+      await deleteBranch(octokit, repo, request.branch, log)
+      return { operation: 'closed', number: open.number, url: open.url, ...files }
+    }
+    log.info(
+      `Snapshot differs from ${base}: ${plan.added.length} added, ${plan.modified.length} modified, ${plan.removed.length} removed.`
+    )
+
+    const headSha = await branchSha(octokit, repo, request.branch)
+    const head = headSha ? await readFolder(octokit, repo, headSha, folder) : undefined
+    if (head && (await headIsCurrent(octokit, repo, folder, head, baseState, plannedFolder(baseState.files, plan)))) {
+      if (open) {
+        log.info(`Branch ${request.branch} already holds this snapshot; pull request #${open.number} stays as it is.`)
+        return { operation: 'none', number: open.number, url: open.url, commitSha: head.commitSha, ...files }
+      }
+      // The branch is right but has no open PR (closed by hand, or a run that failed to open one).
+      const { pull, operation } = await openPull(octokit, repo, { ...request, base }, log)
+      return result(operation, pull, head.commitSha, files)
+    }
+
+    const known = new Set([...baseState.files.values(), ...(head?.files.values() ?? [])].map(f => f.sha))
+    await uploadBlobs(octokit, repo, plan, local, known, log)
+    const { data: tree } = await write(`create the snapshot tree`, 'contents', () =>
+      octokit.rest.git.createTree({
+        ...repo,
+        base_tree: baseState.treeSha,
+        tree: plan.changes.map(c => {
+          const mode = baseState.files.get(c.path)?.mode
+          return {
+            path: `${folder}/${c.path}`,
+            mode: mode === '100755' ? ('100755' as const) : ('100644' as const),
+            type: 'blob' as const,
+            sha: c.sha
+          }
+        })
+      })
+    )
+    // No author or committer: GitHub then commits as the token's identity and signs the commit.
+    const { data: commit } = await write(`create the snapshot commit`, 'contents', () =>
+      octokit.rest.git.createCommit({ ...repo, message: request.commitMessage, tree: tree.sha, parents: [baseSha] })
+    )
+    const baseNow = await branchSha(octokit, repo, base)
+    if (baseNow !== baseSha) {
+      log.info(`${base} moved while the snapshot commit was being made; rebuilding on its new head.`)
+      continue
+    }
+    await pointBranch(octokit, repo, request.branch, commit.sha, headSha !== undefined, log)
+    log.info(`Branch ${request.branch} now at ${commit.sha}.`)
+
+    if (open) {
+      const pull = await updatePull(octokit, repo, open, request)
+      return result('updated', pull, commit.sha, files)
+    }
+    const { pull, operation } = await openPull(octokit, repo, { ...request, base }, log)
+    return result(operation, pull, commit.sha, files)
+  }
+  throw new GitHubPublishError(
+    `The base branch '${base}' moved during each of ${BASE_ATTEMPTS} attempts to build the snapshot commit on it; rerun the workflow.`
+  )
+}
+
+function result(
+  operation: PublishResult['operation'],
+  pull: PullRef,
+  commitSha: string,
+  files: Pick<PublishResult, 'added' | 'modified' | 'removed'>
+): PublishResult {
+  return { operation, number: pull.number, url: pull.url, commitSha, ...files }
+}
