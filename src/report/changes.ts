@@ -1,0 +1,305 @@
+/**
+ * What changed between two snapshots: files by path (for the outputs), resources by id (for the
+ * reviewers), and unresolved references. Manifests are compared by id and sha256, so only the files of
+ * resources that really changed are read (on the PR path, every read is a GitHub API request).
+ */
+import { createHash } from 'node:crypto'
+import { parse } from 'yaml'
+import { mapLimit } from '../common/concurrency.js'
+import {
+  MANIFEST_FILE,
+  type Manifest,
+  type ManifestResource,
+  type ResourceKind,
+  type UnresolvedReference
+} from '../snapshot/model.js'
+import { deepEqual, diffFields, type FieldChange } from './field-diff.js'
+import { countLineChanges } from './line-diff.js'
+
+export type { FieldChange }
+
+export interface SnapshotView {
+  manifest?: Manifest
+  /** Text of a file, path relative to the snapshot folder; undefined when there is no such file. */
+  read(path: string): Promise<string | undefined>
+}
+
+export interface ResourceChange {
+  kind: ResourceKind
+  id: string
+  name: string
+  change: 'added' | 'removed' | 'modified'
+  /** The file now (for a removed resource, the file it had). */
+  path: string
+  /** Set when the file moved (a rename: same id, new name or flow type); one 'modified' change. */
+  previousPath?: string
+  previousName?: string
+  /** Flows: published version before and after (e.g. '3.0' → '4.0'). */
+  previousVersion?: string
+  version?: string
+  /** Flows: flow type (lower case), and the previous one when it changed. */
+  flowType?: string
+  previousFlowType?: string
+  /** Queues, skills, data actions: changed leaves, at most MAX_FIELDS; flows: []. */
+  fields: FieldChange[]
+  /** Field changes found beyond those listed. */
+  fieldsOmitted?: number
+  /** Flows: lines added and removed in the file. */
+  linesAdded?: number
+  linesRemoved?: number
+  dependsOnAdded: string[]
+  dependsOnRemoved: string[]
+  /** Why there is no field diff although the file changed (unparseable YAML, unreadable file, order only). */
+  note?: string
+}
+
+export interface ChangeSet {
+  changed: boolean
+  /** Snapshot-relative paths, sorted; manifest.json included when it changed. */
+  files: { added: string[]; modified: string[]; removed: string[] }
+  /** Sorted by kind (flow, queue, skill, data-action), then name, then id. */
+  resources: ResourceChange[]
+  unresolved: { added: UnresolvedReference[]; removed: UnresolvedReference[] }
+  /** Display names of the `kind:id` references in dependsOn and unresolved entries, from both snapshots. */
+  names?: Record<string, string>
+}
+
+/** Field changes kept per resource; the rest are counted in `fieldsOmitted`. */
+export const MAX_FIELDS = 200
+const READ_CONCURRENCY = 8
+
+export const KIND_ORDER: readonly ResourceKind[] = ['flow', 'queue', 'skill', 'data-action']
+
+/** Case-insensitive, then code-point order: the same on every machine, unlike localeCompare. */
+export function compareNames(a: string, b: string): number {
+  const x = a.toLowerCase()
+  const y = b.toLowerCase()
+  if (x !== y) return x < y ? -1 : 1
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+function compareChanges(a: ResourceChange, b: ResourceChange): number {
+  return (
+    KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) ||
+    compareNames(a.name, b.name) ||
+    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  )
+}
+
+const refOf = (r: { kind: ResourceKind; id: string }): string => `${r.kind}:${r.id}`
+
+async function safeRead(view: SnapshotView, path: string): Promise<string | undefined> {
+  try {
+    return await view.read(path)
+  } catch {
+    return undefined
+  }
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex')
+}
+
+type Parsed = { ok: true; value: unknown } | { ok: false }
+
+function parseYaml(text: string): Parsed {
+  try {
+    return { ok: true, value: parse(text, { logLevel: 'silent', maxAliasCount: 100 }) as unknown }
+  } catch {
+    return { ok: false }
+  }
+}
+
+function setDifference(a: readonly string[], b: readonly string[]): string[] {
+  const other = new Set(b)
+  return Array.from(new Set(a.filter(x => !other.has(x)))).sort()
+}
+
+function baseChange(r: ManifestResource, change: ResourceChange['change']): ResourceChange {
+  const c: ResourceChange = {
+    kind: r.kind,
+    id: r.id,
+    name: r.name,
+    change,
+    path: r.path,
+    fields: [],
+    dependsOnAdded: change === 'added' ? [...r.dependsOn].sort() : [],
+    dependsOnRemoved: change === 'removed' ? [...r.dependsOn].sort() : []
+  }
+  if (r.kind === 'flow') {
+    if (r.type !== undefined) c.flowType = r.type
+    if (change === 'removed') {
+      if (r.version !== undefined) c.previousVersion = r.version
+    } else if (r.version !== undefined) c.version = r.version
+  }
+  return c
+}
+
+function differs(b: ManifestResource, a: ManifestResource): boolean {
+  return (
+    b.sha256 !== a.sha256 ||
+    b.path !== a.path ||
+    b.name !== a.name ||
+    b.version !== a.version ||
+    b.type !== a.type ||
+    setDifference(a.dependsOn, b.dependsOn).length > 0 ||
+    setDifference(b.dependsOn, a.dependsOn).length > 0
+  )
+}
+
+/** Describes a resource present in both snapshots whose manifest entry differs; reads its files only when their hashes differ. */
+async function describeModified(
+  b: ManifestResource,
+  a: ManifestResource,
+  before: SnapshotView,
+  after: SnapshotView
+): Promise<ResourceChange> {
+  const c = baseChange(a, 'modified')
+  if (b.path !== a.path) c.previousPath = b.path
+  if (b.name !== a.name) c.previousName = b.name
+  if (a.kind === 'flow') {
+    if (b.version !== undefined) c.previousVersion = b.version
+    if (b.type !== a.type && b.type !== undefined) c.previousFlowType = b.type
+  }
+  c.dependsOnAdded = setDifference(a.dependsOn, b.dependsOn)
+  c.dependsOnRemoved = setDifference(b.dependsOn, a.dependsOn)
+  if (b.sha256 === a.sha256) return c
+
+  const [beforeText, afterText] = await Promise.all([safeRead(before, b.path), safeRead(after, a.path)])
+  if (beforeText === undefined || afterText === undefined) {
+    const side = beforeText === undefined ? `before (${b.path})` : `after (${a.path})`
+    c.note = `The file could not be read ${side}; no detailed diff.`
+    return c
+  }
+  if (a.kind === 'flow') {
+    const lines = countLineChanges(beforeText, afterText)
+    c.linesAdded = lines.added
+    c.linesRemoved = lines.removed
+    return c
+  }
+  const parsedBefore = parseYaml(beforeText)
+  const parsedAfter = parseYaml(afterText)
+  if (!parsedBefore.ok || !parsedAfter.ok) {
+    const which =
+      !parsedBefore.ok && !parsedAfter.ok ? 'either side' : !parsedBefore.ok ? 'the old file' : 'the new file'
+    c.note = `The YAML of ${which} could not be parsed; no field diff.`
+    return c
+  }
+  const diff = diffFields(parsedBefore.value, parsedAfter.value, MAX_FIELDS)
+  c.fields = diff.fields
+  if (diff.omitted > 0) c.fieldsOmitted = diff.omitted
+  if (diff.fields.length === 0) c.note = 'Only the order of entries or the formatting changed.'
+  return c
+}
+
+const unresolvedKey = (u: UnresolvedReference): string => `${u.from}\u0000${u.kind}\u0000${u.id}`
+
+function compareUnresolved(x: UnresolvedReference, y: UnresolvedReference): number {
+  const a = unresolvedKey(x)
+  const b = unresolvedKey(y)
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+function diffUnresolved(
+  before: UnresolvedReference[],
+  after: UnresolvedReference[]
+): ChangeSet['unresolved'] {
+  const b = new Set(before.map(unresolvedKey))
+  const a = new Set(after.map(unresolvedKey))
+  return {
+    added: after.filter(u => !b.has(unresolvedKey(u))).sort(compareUnresolved),
+    removed: before.filter(u => !a.has(unresolvedKey(u))).sort(compareUnresolved)
+  }
+}
+
+/** The manifest as its JSON would hold it (no undefined-valued keys). */
+const plain = (m: Manifest): unknown => JSON.parse(JSON.stringify(m)) as unknown
+
+async function manifestFileChange(
+  before: SnapshotView,
+  after: SnapshotView
+): Promise<'added' | 'modified' | 'removed' | undefined> {
+  const [b, a] = await Promise.all([safeRead(before, MANIFEST_FILE), safeRead(after, MANIFEST_FILE)])
+  const hasBefore = b !== undefined || before.manifest !== undefined
+  const hasAfter = a !== undefined || after.manifest !== undefined
+  if (!hasBefore) return hasAfter ? 'added' : undefined
+  if (!hasAfter) return 'removed'
+  if (b !== undefined && a !== undefined) return b === a ? undefined : 'modified'
+  // One side is known only parsed: compare the manifests themselves.
+  return before.manifest && after.manifest && deepEqual(plain(before.manifest), plain(after.manifest))
+    ? undefined
+    : 'modified'
+}
+
+/**
+ * File-level changes. Without a manifest before, files can only be compared by reading them; that is
+ * done only when there is something there (a manifest.json that did not parse), since a first run's
+ * `before` is usually empty and each read may be an API request.
+ */
+async function fileChanges(before: SnapshotView, after: SnapshotView): Promise<ChangeSet['files']> {
+  const afterFiles = new Map((after.manifest?.resources ?? []).map(r => [r.path, r.sha256]))
+  const files: ChangeSet['files'] = { added: [], modified: [], removed: [] }
+  if (before.manifest) {
+    const beforeFiles = new Map(before.manifest.resources.map(r => [r.path, r.sha256]))
+    for (const [p, sha] of afterFiles) {
+      const old = beforeFiles.get(p)
+      if (old === undefined) files.added.push(p)
+      else if (old !== sha) files.modified.push(p)
+    }
+    for (const p of beforeFiles.keys()) if (!afterFiles.has(p)) files.removed.push(p)
+  } else if ((await safeRead(before, MANIFEST_FILE)) === undefined) {
+    files.added.push(...afterFiles.keys())
+  } else {
+    const entries = Array.from(afterFiles)
+    const olds = await mapLimit(entries, READ_CONCURRENCY, ([p]) => safeRead(before, p))
+    entries.forEach(([p, sha], i) => {
+      const old = olds[i]
+      if (old === undefined) files.added.push(p)
+      else if (sha256(old) !== sha) files.modified.push(p)
+    })
+  }
+  const manifestChange = await manifestFileChange(before, after)
+  if (manifestChange) files[manifestChange].push(MANIFEST_FILE)
+  files.added.sort()
+  files.modified.sort()
+  files.removed.sort()
+  return files
+}
+
+function collectNames(...manifests: (Manifest | undefined)[]): Record<string, string> {
+  const names: Record<string, string> = {}
+  for (const m of manifests) {
+    if (!m) continue
+    for (const u of m.unresolved) if (u.name) names[refOf(u)] = u.name
+    for (const r of m.resources) names[refOf(r)] = r.name
+  }
+  return names
+}
+
+/** Compares two snapshots by manifest (id-keyed, sha256) and reads only the files that differ. `before` may have no manifest (first run). Never throws on bad content. */
+export async function computeChanges(before: SnapshotView, after: SnapshotView): Promise<ChangeSet> {
+  const beforeResources = new Map((before.manifest?.resources ?? []).map(r => [refOf(r), r]))
+  const afterResources = new Map((after.manifest?.resources ?? []).map(r => [refOf(r), r]))
+
+  const resources: ResourceChange[] = []
+  const modified: [ManifestResource, ManifestResource][] = []
+  for (const [ref, a] of afterResources) {
+    const b = beforeResources.get(ref)
+    if (!b) resources.push(baseChange(a, 'added'))
+    else if (differs(b, a)) modified.push([b, a])
+  }
+  for (const [ref, b] of beforeResources)
+    if (!afterResources.has(ref)) resources.push(baseChange(b, 'removed'))
+  resources.push(
+    ...(await mapLimit(modified, READ_CONCURRENCY, ([b, a]) => describeModified(b, a, before, after)))
+  )
+  resources.sort(compareChanges)
+
+  const files = await fileChanges(before, after)
+  const unresolved = diffUnresolved(before.manifest?.unresolved ?? [], after.manifest?.unresolved ?? [])
+  const changed =
+    files.added.length + files.modified.length + files.removed.length > 0 ||
+    resources.length > 0 ||
+    unresolved.added.length + unresolved.removed.length > 0
+  return { changed, files, resources, unresolved, names: collectNames(before.manifest, after.manifest) }
+}
