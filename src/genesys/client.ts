@@ -6,7 +6,6 @@ import {
   GenesysApiError,
   Scrubber,
   bodyExcerpt,
-  describeUrl,
   hintForStatus,
   parseErrorBody,
   type GenesysErrorBody
@@ -297,7 +296,7 @@ export class GenesysClient {
           await this.backoff(retries++, endpoint, err.message)
           continue
         }
-        throw this.transportFailure('GET', endpoint, err, retries, describeUrl(target.href))
+        throw this.transportFailure('GET', endpoint, err, retries, downloadHost(target))
       }
       const location = headerValue(response.headers, 'location')
       if (response.status >= 300 && response.status < 400 && location && redirects < MAX_REDIRECTS) {
@@ -317,7 +316,7 @@ export class GenesysClient {
         await this.backoff(retries++, endpoint, `status ${response.status}`)
         continue
       }
-      const where = describeUrl(target.href)
+      const where = downloadHost(target)
       const hint =
         response.status === 403 || response.status === 404 || response.status === 410
           ? 'The signed download URL was refused; it may have expired (the export job is run again).'
@@ -405,6 +404,11 @@ export class GenesysClient {
       contextId: body?.contextId
     })
   }
+}
+
+/** A signed URL may carry its signature in the path as well as the query: messages name only its origin. */
+function downloadHost(url: URL): string {
+  return `${url.origin}/…`
 }
 
 /** File name from a Content-Disposition header (plain or RFC 5987 `filename*`). */

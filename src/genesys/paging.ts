@@ -35,10 +35,11 @@ export function expectedPageLength(total: number, pageSize: number, pageNumber: 
 }
 
 /**
- * Reads every page. A page shorter than promised is re-read (bounded), a short page is never taken
- * as the end, duplicates (items that moved between pages while we read) are removed by id, and when
- * the distinct items fall short of `total` the whole listing is read again (bounded) and merged.
- * Items keep the order of their first appearance.
+ * Reads every page. A page shorter than promised is re-read (bounded) and never taken as the end;
+ * items that moved between pages while we read are removed by id. A read is trusted when every page
+ * reported the same `total` and that many distinct items came back; otherwise the whole listing is
+ * read again (bounded). When no read is clean, the union of all reads is returned if it reaches the
+ * last `total`, else IncompleteListingError. Items keep the order of their first appearance.
  */
 export async function readAllPages<T extends { id?: string }>(
   fetchPage: (pageNumber: number, pageSize: number) => Promise<EntityListing<T>>,
@@ -47,21 +48,14 @@ export async function readAllPages<T extends { id?: string }>(
   const pageSize = options.pageSize
   const maxPasses = options.maxPasses ?? 3
   const maxPageRereads = options.maxPageRereads ?? 2
-  const byId = new Map<string, T>()
-  let withoutId: T[] = []
+  const union = new Map<string, T>()
 
-  const merge = (entities: T[], sink: T[]): void => {
-    for (const entity of entities) {
-      if (typeof entity.id === 'string' && entity.id !== '') {
-        if (!byId.has(entity.id)) byId.set(entity.id, entity)
-      } else {
-        sink.push(entity)
-      }
-    }
-  }
-
-  const readPage = async (pageNumber: number, total: number): Promise<EntityListing<T>> => {
-    let page = await fetchPage(pageNumber, pageSize)
+  const readPage = async (
+    pageNumber: number,
+    total: number,
+    first?: EntityListing<T>
+  ): Promise<EntityListing<T>> => {
+    let page = first ?? (await fetchPage(pageNumber, pageSize))
     for (let reread = 0; reread < maxPageRereads; reread++) {
       // The page's own total wins: it may have shrunk because something was deleted meanwhile.
       const promised = expectedPageLength(page.total ?? total, pageSize, pageNumber)
@@ -73,44 +67,62 @@ export async function readAllPages<T extends { id?: string }>(
   }
 
   let lastTotal = 0
+  let lastPass: T[] = []
   for (let pass = 1; pass <= maxPasses; pass++) {
-    const passWithoutId: T[] = []
     const first = await fetchPage(1, pageSize)
     if (typeof first.total !== 'number') {
       // No total to check against: follow pages until one is short and no next page is announced.
-      return readWithoutTotal(first, fetchPage, options, merge, byId)
+      return readWithoutTotal(first, fetchPage, options)
     }
     const total = first.total
-    const firstPage = await (async () => {
-      const promised = expectedPageLength(total, pageSize, 1)
-      return (first.entities?.length ?? 0) >= promised ? first : readPage(1, total)
-    })()
-    merge(firstPage.entities ?? [], passWithoutId)
     const pageCount = Math.max(Math.ceil(total / pageSize), 1)
-    const rest = await Promise.all(Array.from({ length: pageCount - 1 }, (_, i) => readPage(i + 2, total)))
-    for (const page of rest) merge(page.entities ?? [], passWithoutId)
-    withoutId = passWithoutId
-    lastTotal = total
-    if (byId.size + withoutId.length >= total) return [...byId.values(), ...withoutId]
+    const pages = [await readPage(1, total, first)]
+    pages.push(
+      ...(await Promise.all(Array.from({ length: pageCount - 1 }, (_, i) => readPage(i + 2, total))))
+    )
+
+    const items = dedupe(pages.flatMap(p => p.entities ?? []))
+    for (const item of items)
+      if (typeof item.id === 'string' && item.id !== '' && !union.has(item.id)) union.set(item.id, item)
+    const totals = new Set(pages.map(p => p.total ?? total))
+    lastTotal = Math.min(...totals)
+    lastPass = items
+    if (totals.size === 1 && items.length >= total) return items
     if (pass < maxPasses) {
-      options.onReread?.(`${byId.size + withoutId.length} of ${total} distinct items after read ${pass}`)
+      options.onReread?.(
+        totals.size > 1
+          ? `the total changed from ${total} to ${[...totals].filter(t => t !== total).join(', ')} during read ${pass}`
+          : `${items.length} of ${total} distinct items after read ${pass}`
+      )
     }
   }
-  throw new IncompleteListingError(byId.size + withoutId.length, lastTotal, maxPasses)
+  // No clean read: what every read saw together is complete if it reaches the total.
+  const withoutId = lastPass.filter(item => typeof item.id !== 'string' || item.id === '')
+  if (union.size + withoutId.length >= lastTotal) return [...union.values(), ...withoutId]
+  throw new IncompleteListingError(union.size + withoutId.length, lastTotal, maxPasses)
+}
+
+/** Keeps the first of each id (items without an id are all kept). */
+function dedupe<T extends { id?: string }>(entities: T[]): T[] {
+  const seen = new Set<string>()
+  return entities.filter(entity => {
+    if (typeof entity?.id !== 'string' || entity.id === '') return true
+    if (seen.has(entity.id)) return false
+    seen.add(entity.id)
+    return true
+  })
 }
 
 async function readWithoutTotal<T extends { id?: string }>(
   first: EntityListing<T>,
   fetchPage: (pageNumber: number, pageSize: number) => Promise<EntityListing<T>>,
-  options: PagingOptions,
-  merge: (entities: T[], sink: T[]) => void,
-  byId: Map<string, T>
+  options: PagingOptions
 ): Promise<T[]> {
-  const withoutId: T[] = []
+  const all: T[] = []
   const maxPages = options.maxPagesWithoutTotal ?? 10_000
   let page = first
   for (let pageNumber = 1; ;) {
-    merge(page.entities ?? [], withoutId)
+    all.push(...(page.entities ?? []))
     const length = page.entities?.length ?? 0
     const more =
       typeof page.pageCount === 'number'
@@ -120,5 +132,5 @@ async function readWithoutTotal<T extends { id?: string }>(
     pageNumber++
     page = await fetchPage(pageNumber, options.pageSize)
   }
-  return [...byId.values(), ...withoutId]
+  return dedupe(all)
 }
