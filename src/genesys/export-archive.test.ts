@@ -104,6 +104,20 @@ describe('matchEntriesToFlows', () => {
     expect(unmatchedEntries).toEqual(['stranger.yaml'])
   })
 
+  it('tells apart names that differ only in case, by exact name first', () => {
+    const pair = [
+      { id: 'b1', name: 'Billing IVR', type: 'INBOUNDCALL' },
+      { id: 'b2', name: 'billing ivr', type: 'INBOUNDCALL' }
+    ]
+    const entries = [
+      { name: 'x.yaml', data: yamlOf('inboundCall', 'billing ivr') },
+      { name: 'y.yaml', data: yamlOf('inboundCall', 'Billing IVR') }
+    ]
+    const { matched } = matchEntriesToFlows(entries, pair)
+    expect(matched.get('b1')?.data.toString()).toContain('Billing IVR')
+    expect(matched.get('b2')?.data.toString()).toContain('billing ivr')
+  })
+
   it('takes a lone file for a lone flow whatever its name', () => {
     const { matched } = matchEntriesToFlows([{ name: 'whatever.yaml', data: Buffer.from('x') }], [flows[2]])
     expect(matched.get(flows[2].id)?.data.toString()).toBe('x')

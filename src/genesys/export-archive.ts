@@ -122,13 +122,13 @@ export function matchEntriesToFlows<F extends FlowIdentity>(
       continue
     }
     const described = describeFlowYaml(entry.data)
-    const fits = described
-      ? remaining.filter(
-          f =>
-            f.type.toLowerCase() === described.type &&
-            f.name.trim().toLowerCase() === described.name.trim().toLowerCase()
-        )
-      : []
+    const sameType = described ? remaining.filter(f => f.type.toLowerCase() === described.type) : []
+    // Exact name first: an org may hold "Billing IVR" and "billing ivr", or NFC and NFD forms of a name.
+    let fits = sameType.filter(f => f.name === described?.name)
+    if (fits.length === 0) {
+      const loose = (name: string): string => name.normalize('NFC').trim().toLowerCase()
+      fits = sameType.filter(f => loose(f.name) === loose(described?.name ?? ''))
+    }
     if (fits.length === 1) matched.set(fits[0].id, { flow: fits[0], data: entry.data })
     else unmatchedEntries.push(entry.name)
   }
