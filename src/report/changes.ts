@@ -4,7 +4,7 @@
  * resources that really changed are read (on the PR path, every read is a GitHub API request).
  */
 import { createHash } from 'node:crypto'
-import { parse } from 'yaml'
+import { parseDocument } from 'yaml'
 import { mapLimit } from '../common/concurrency.js'
 import {
   MANIFEST_FILE,
@@ -104,7 +104,10 @@ type Parsed = { ok: true; value: unknown } | { ok: false }
 
 function parseYaml(text: string): Parsed {
   try {
-    return { ok: true, value: parse(text, { logLevel: 'silent', maxAliasCount: 100 }) as unknown }
+    // parseDocument rather than parse: with logging silenced, parse() drops errors instead of throwing.
+    const doc = parseDocument(text, { logLevel: 'silent' })
+    if (doc.errors.length > 0) return { ok: false }
+    return { ok: true, value: doc.toJS({ maxAliasCount: 100 }) as unknown }
   } catch {
     return { ok: false }
   }
@@ -215,16 +218,23 @@ function diffUnresolved(
 /** The manifest as its JSON would hold it (no undefined-valued keys). */
 const plain = (m: Manifest): unknown => JSON.parse(JSON.stringify(m)) as unknown
 
-async function manifestFileChange(
+/** The manifest file's text on each side (either may be absent), read once. */
+interface ManifestTexts {
+  before?: string
+  after?: string
+}
+
+function manifestFileChange(
   before: SnapshotView,
-  after: SnapshotView
-): Promise<'added' | 'modified' | 'removed' | undefined> {
-  const [b, a] = await Promise.all([safeRead(before, MANIFEST_FILE), safeRead(after, MANIFEST_FILE)])
-  const hasBefore = b !== undefined || before.manifest !== undefined
-  const hasAfter = a !== undefined || after.manifest !== undefined
+  after: SnapshotView,
+  texts: ManifestTexts
+): 'added' | 'modified' | 'removed' | undefined {
+  const hasBefore = texts.before !== undefined || before.manifest !== undefined
+  const hasAfter = texts.after !== undefined || after.manifest !== undefined
   if (!hasBefore) return hasAfter ? 'added' : undefined
   if (!hasAfter) return 'removed'
-  if (b !== undefined && a !== undefined) return b === a ? undefined : 'modified'
+  if (texts.before !== undefined && texts.after !== undefined)
+    return texts.before === texts.after ? undefined : 'modified'
   // One side is known only parsed: compare the manifests themselves.
   return before.manifest && after.manifest && deepEqual(plain(before.manifest), plain(after.manifest))
     ? undefined
@@ -236,7 +246,11 @@ async function manifestFileChange(
  * done only when there is something there (a manifest.json that did not parse), since a first run's
  * `before` is usually empty and each read may be an API request.
  */
-async function fileChanges(before: SnapshotView, after: SnapshotView): Promise<ChangeSet['files']> {
+async function fileChanges(
+  before: SnapshotView,
+  after: SnapshotView,
+  texts: ManifestTexts
+): Promise<ChangeSet['files']> {
   const afterFiles = new Map((after.manifest?.resources ?? []).map(r => [r.path, r.sha256]))
   const files: ChangeSet['files'] = { added: [], modified: [], removed: [] }
   if (before.manifest) {
@@ -247,7 +261,7 @@ async function fileChanges(before: SnapshotView, after: SnapshotView): Promise<C
       else if (old !== sha) files.modified.push(p)
     }
     for (const p of beforeFiles.keys()) if (!afterFiles.has(p)) files.removed.push(p)
-  } else if ((await safeRead(before, MANIFEST_FILE)) === undefined) {
+  } else if (texts.before === undefined) {
     files.added.push(...afterFiles.keys())
   } else {
     const entries = Array.from(afterFiles)
@@ -258,7 +272,7 @@ async function fileChanges(before: SnapshotView, after: SnapshotView): Promise<C
       else if (sha256(old) !== sha) files.modified.push(p)
     })
   }
-  const manifestChange = await manifestFileChange(before, after)
+  const manifestChange = manifestFileChange(before, after, texts)
   if (manifestChange) files[manifestChange].push(MANIFEST_FILE)
   files.added.sort()
   files.modified.sort()
@@ -295,7 +309,11 @@ export async function computeChanges(before: SnapshotView, after: SnapshotView):
   )
   resources.sort(compareChanges)
 
-  const files = await fileChanges(before, after)
+  const [beforeText, afterText] = await Promise.all([
+    safeRead(before, MANIFEST_FILE),
+    safeRead(after, MANIFEST_FILE)
+  ])
+  const files = await fileChanges(before, after, { before: beforeText, after: afterText })
   const unresolved = diffUnresolved(before.manifest?.unresolved ?? [], after.manifest?.unresolved ?? [])
   const changed =
     files.added.length + files.modified.length + files.removed.length > 0 ||

@@ -24,15 +24,16 @@ export function sanitizeText(text: string): string {
  * where GitHub does none of that. None of them can contain a backtick or `|` (see the classes).
  */
 const HAZARDS =
-  /(?:[A-Za-z][A-Za-z0-9+.-]*:\/\/|www\.)[^\s`|<>[\]()"']+|@[A-Za-z0-9][A-Za-z0-9_./-]*|(?:GH-|#)\d+|\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{7,40}\b/gi
+  /(?:[A-Za-z][A-Za-z0-9+.-]*:\/\/|www\.)[^\s`|<>[\]()"']*|@[A-Za-z0-9][A-Za-z0-9_./-]*|(?:GH-|#)\d+|\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{7,40}\b/gi
 
 // Inline markdown, HTML, entity, math, table and strikethrough syntax.
 const PUNCTUATION = /[\\`*_{}[\]<>#!|~&$]/g
 
 function escapePlain(text: string, atStart: boolean): string {
   let out = text.replace(PUNCTUATION, '\\$&')
-  // Block syntax only matters at the start of a line: lists (-, +, 1.), setext underline (=).
-  if (atStart) out = out.replace(/^([-+=])/, '\\$1').replace(/^(\d+)([.)])/, '$1\\$2')
+  // Block syntax only matters at the start of a line: bullets and breaks (-, +), setext underlines (=),
+  // ordered lists (`1. `; a version like 3.0 is left alone).
+  if (atStart) out = out.replace(/^([-+=])/, '\\$1').replace(/^(\d{1,9})([.)])(?=\s|$)/, '$1\\$2')
   return out
 }
 

@@ -149,21 +149,21 @@ function headline(changes: ChangeSet | undefined, facts: RunFacts, problems: num
 
 function pullRequestLine(pr: { operation: string; number?: number; url?: string } | undefined): string[] {
   if (!pr) return []
-  const ref = pr.number !== undefined ? `#${pr.number}` : 'the pull request'
-  const link = pr.url && /^https?:\/\/[^\s()<>]+$/.test(pr.url) ? `[${ref}](${pr.url})` : ref
+  const ref = pr.number !== undefined ? `#${pr.number}` : ''
+  // Only an http(s) URL becomes a link; the number is ours to link, the operation is escaped.
+  const link = ref !== '' && pr.url && /^https?:\/\/[^\s()<>]+$/.test(pr.url) ? `[${ref}](${pr.url})` : ref
+  const subject = link === '' ? 'Pull request' : `Pull request ${link}`
   switch (pr.operation) {
     case 'created':
-      return [`Pull request ${link} opened.`, '']
+      return [`${subject} opened.`, '']
     case 'updated':
-      return [`Pull request ${link} updated.`, '']
+      return [`${subject} updated.`, '']
     case 'closed':
-      return [`Pull request ${link} closed: the snapshot on its branch no longer differs from the base.`, '']
+      return [`${subject} closed: the snapshot on its branch no longer differs from the base.`, '']
     case 'none':
-      return pr.number !== undefined
-        ? [`Pull request ${link} already up to date.`, '']
-        : ['No pull request: nothing to propose.', '']
+      return [link === '' ? 'No pull request: nothing to propose.' : `${subject} already up to date.`, '']
     default:
-      return [`Pull request ${link}: ${escapeMarkdown(pr.operation)}.`, '']
+      return [`${subject}: ${escapeMarkdown(pr.operation)}.`, '']
   }
 }
 

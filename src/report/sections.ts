@@ -100,13 +100,15 @@ export function renderField(f: FieldChange): string {
 }
 
 function versionText(c: ResourceChange): string {
-  if (c.change === 'added') return c.version !== undefined ? `version ${codeSpan(c.version)}` : ''
+  // Version ids are Genesys's ("3.0"); escaped all the same, and left readable as `3.0 → 4.0`.
+  const v = (version: string): string => escapeMarkdown(truncateText(version, 40))
+  if (c.change === 'added') return c.version !== undefined ? `version ${v(c.version)}` : ''
   if (c.change === 'removed')
-    return c.previousVersion !== undefined ? `was version ${codeSpan(c.previousVersion)}` : ''
+    return c.previousVersion !== undefined ? `was version ${v(c.previousVersion)}` : ''
   if (c.previousVersion !== undefined && c.version !== undefined && c.previousVersion !== c.version) {
-    return `version ${codeSpan(c.previousVersion)} → ${codeSpan(c.version)}`
+    return `version ${v(c.previousVersion)} → ${v(c.version)}`
   }
-  if (c.version !== undefined) return `version ${codeSpan(c.version)} (not republished)`
+  if (c.version !== undefined) return `version ${v(c.version)} (not republished)`
   return ''
 }
 

@@ -1,0 +1,279 @@
+import { createHash } from 'node:crypto'
+import type { Manifest, ManifestResource, ResourceRef, UnresolvedReference } from '../snapshot/model.js'
+import { computeChanges, type SnapshotView } from './changes.js'
+
+const sha = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex')
+
+type Entry = Omit<ManifestResource, 'sha256' | 'dependsOn'> & { dependsOn?: ResourceRef[]; text: string }
+
+interface TestView extends SnapshotView {
+  reads: string[]
+}
+
+/** An in-memory snapshot: manifest built from the entries (sha256 of their text), files readable. */
+function view(entries: Entry[], unresolved: UnresolvedReference[] = []): TestView {
+  const manifest: Manifest = {
+    schemaVersion: 1,
+    resources: entries.map(({ text, dependsOn, ...r }) => ({
+      ...r,
+      sha256: sha(text),
+      dependsOn: dependsOn ?? []
+    })),
+    unresolved
+  }
+  const files = new Map(entries.map(e => [e.path, e.text]))
+  files.set('manifest.json', JSON.stringify(manifest, null, 2))
+  const reads: string[] = []
+  return {
+    manifest,
+    reads,
+    read: async p => {
+      reads.push(p)
+      return files.get(p)
+    }
+  }
+}
+
+/** A snapshot folder with files but no (readable) manifest. */
+function bareView(files: Record<string, string>): TestView {
+  const reads: string[] = []
+  return {
+    reads,
+    read: async p => {
+      reads.push(p)
+      return files[p]
+    }
+  }
+}
+
+const queueYaml = (timeout: number, groups = 'g1,g2'): string =>
+  [
+    'acwSettings:',
+    `  timeoutMs: ${timeout}`,
+    'memberGroups:',
+    ...groups.split(',').flatMap(g => [`  - id: ${g}`, `    name: Group ${g}`, '    type: GROUP']),
+    'name: Sales',
+    ''
+  ].join('\n')
+
+const salesQueue = (timeout: number, groups?: string): Entry => ({
+  kind: 'queue',
+  id: 'q1',
+  name: 'Sales',
+  path: 'queues/Sales.yaml',
+  text: queueYaml(timeout, groups)
+})
+
+const mainFlow = (version: string, text: string, dependsOn: ResourceRef[] = []): Entry => ({
+  kind: 'flow',
+  id: 'f1',
+  name: 'Main IVR',
+  path: 'flows/inboundcall/Main_IVR.yaml',
+  type: 'inboundcall',
+  version,
+  dependsOn,
+  text
+})
+
+const skill = (id: string, name: string): Entry => ({
+  kind: 'skill',
+  id,
+  name,
+  path: `skills/${name}.yaml`,
+  text: `name: ${name}\n`
+})
+
+describe('computeChanges', () => {
+  it('finds nothing between identical snapshots and reads no file', async () => {
+    const before = view([salesQueue(30000), mainFlow('3.0', 'a\n')])
+    const after = view([salesQueue(30000), mainFlow('3.0', 'a\n')])
+    const changes = await computeChanges(before, after)
+    expect(changes.changed).toBe(false)
+    expect(changes.resources).toEqual([])
+    expect(changes.files).toEqual({ added: [], modified: [], removed: [] })
+    expect([...before.reads, ...after.reads].filter(p => p !== 'manifest.json')).toEqual([])
+  })
+
+  it('reports added, removed and modified resources with field changes, reading only the changed files', async () => {
+    const before = view([salesQueue(30000), skill('s1', 'French'), skill('s2', 'German')])
+    const after = view([salesQueue(60000), skill('s1', 'French'), skill('s3', 'Dutch')])
+    const changes = await computeChanges(before, after)
+    expect(changes.changed).toBe(true)
+    expect(changes.resources.map(c => [c.kind, c.name, c.change])).toEqual([
+      ['queue', 'Sales', 'modified'],
+      ['skill', 'Dutch', 'added'],
+      ['skill', 'German', 'removed']
+    ])
+    expect(changes.resources[0].fields).toEqual([
+      { path: 'acwSettings.timeoutMs', before: 30000, after: 60000 }
+    ])
+    expect(changes.files).toEqual({
+      added: ['skills/Dutch.yaml'],
+      modified: ['manifest.json', 'queues/Sales.yaml'],
+      removed: ['skills/German.yaml']
+    })
+    expect(before.reads.filter(p => p !== 'manifest.json')).toEqual(['queues/Sales.yaml'])
+    expect(after.reads.filter(p => p !== 'manifest.json')).toEqual(['queues/Sales.yaml'])
+  })
+
+  it('treats a rename (same id, new name and file) as one modified change with both paths', async () => {
+    const before = view([skill('s1', 'French')])
+    const renamed = { ...skill('s1', 'Francais'), text: 'name: French\n' }
+    const changes = await computeChanges(before, view([renamed]))
+    expect(changes.resources).toHaveLength(1)
+    expect(changes.resources[0]).toMatchObject({
+      change: 'modified',
+      name: 'Francais',
+      previousName: 'French',
+      path: 'skills/Francais.yaml',
+      previousPath: 'skills/French.yaml'
+    })
+    expect(changes.files.added).toEqual(['skills/Francais.yaml'])
+    expect(changes.files.removed).toEqual(['skills/French.yaml'])
+  })
+
+  it('does not count a reorder of id-matched objects as a field change', async () => {
+    const changes = await computeChanges(
+      view([salesQueue(30000, 'g1,g2')]),
+      view([salesQueue(30000, 'g2,g1')])
+    )
+    // The bytes differ, so the resource is listed, but with no field changes and a note saying why.
+    expect(changes.resources).toHaveLength(1)
+    expect(changes.resources[0].fields).toEqual([])
+    expect(changes.resources[0].note).toMatch(/order/)
+  })
+
+  it('reports a flow version change with line counts and no field diff', async () => {
+    const changes = await computeChanges(
+      view([mainFlow('3.0', 'inboundCall:\n  name: Main IVR\n  a: 1\n')]),
+      view([mainFlow('4.0', 'inboundCall:\n  name: Main IVR\n  a: 2\n  b: 3\n')])
+    )
+    expect(changes.resources).toEqual([
+      expect.objectContaining({
+        kind: 'flow',
+        change: 'modified',
+        previousVersion: '3.0',
+        version: '4.0',
+        flowType: 'inboundcall',
+        fields: [],
+        linesAdded: 2,
+        linesRemoved: 1
+      })
+    ])
+  })
+
+  it('reports dependsOn changes and knows the names of the references', async () => {
+    const before = view([
+      mainFlow('3.0', 'x\n', ['queue:q1', 'skill:s1']),
+      salesQueue(1),
+      skill('s1', 'French')
+    ])
+    const after = view([
+      mainFlow('3.0', 'x\n', ['queue:q1', 'skill:s3']),
+      salesQueue(1),
+      skill('s3', 'Dutch')
+    ])
+    const changes = await computeChanges(before, after)
+    const flow = changes.resources.find(c => c.kind === 'flow')!
+    expect(flow.change).toBe('modified')
+    expect(flow.dependsOnAdded).toEqual(['skill:s3'])
+    expect(flow.dependsOnRemoved).toEqual(['skill:s1'])
+    expect(flow.linesAdded).toBeUndefined()
+    expect(changes.names).toMatchObject({ 'skill:s3': 'Dutch', 'skill:s1': 'French', 'queue:q1': 'Sales' })
+  })
+
+  it('treats everything as added on a first run without a snapshot, reading nothing but the manifest', async () => {
+    const before = bareView({})
+    const after = view([salesQueue(1), mainFlow('3.0', 'x\n')])
+    const changes = await computeChanges(before, after)
+    expect(changes.changed).toBe(true)
+    expect(changes.resources.map(c => c.change)).toEqual(['added', 'added'])
+    expect(changes.resources[0]).toMatchObject({ kind: 'flow', version: '3.0' })
+    expect(changes.files.added).toEqual([
+      'flows/inboundcall/Main_IVR.yaml',
+      'manifest.json',
+      'queues/Sales.yaml'
+    ])
+    expect(before.reads).toEqual(['manifest.json'])
+  })
+
+  it('compares files by content when the old manifest did not parse', async () => {
+    const before = bareView({
+      'manifest.json': '{ broken',
+      'queues/Sales.yaml': queueYaml(1),
+      'skills/French.yaml': 'old\n'
+    })
+    const after = view([salesQueue(1), skill('s1', 'French'), skill('s2', 'Dutch')])
+    const changes = await computeChanges(before, after)
+    expect(changes.files).toEqual({
+      added: ['skills/Dutch.yaml'],
+      modified: ['manifest.json', 'skills/French.yaml'],
+      removed: []
+    })
+  })
+
+  it('says so, and does not throw, when YAML does not parse or a file cannot be read', async () => {
+    const bad = { ...salesQueue(1), text: 'name: Sales\nname: Other\n' }
+    const changes = await computeChanges(view([salesQueue(1)]), view([bad]))
+    expect(changes.resources[0].fields).toEqual([])
+    expect(changes.resources[0].note).toMatch(/could not be parsed/)
+
+    const failing = view([salesQueue(2)])
+    failing.read = async () => {
+      throw new Error('EIO')
+    }
+    const unreadable = await computeChanges(view([salesQueue(1)]), failing)
+    expect(unreadable.resources[0].note).toMatch(/could not be read/)
+  })
+
+  it('reports unresolved references that appeared and were resolved', async () => {
+    const gone: UnresolvedReference = {
+      from: 'flow:f1',
+      kind: 'queue',
+      id: 'q9',
+      name: 'Old',
+      reason: 'deleted'
+    }
+    const missing: UnresolvedReference = {
+      from: 'flow:f1',
+      kind: 'data-action',
+      id: 'd1',
+      reason: 'not found (404)'
+    }
+    const changes = await computeChanges(
+      view([mainFlow('3.0', 'x\n')], [gone]),
+      view([mainFlow('3.0', 'x\n')], [missing])
+    )
+    expect(changes.changed).toBe(true)
+    expect(changes.resources).toEqual([])
+    expect(changes.unresolved).toEqual({ added: [missing], removed: [gone] })
+    expect(changes.files.modified).toEqual(['manifest.json'])
+  })
+
+  it('sorts by kind (flow, queue, skill, data action), then name, then id', async () => {
+    const da: Entry = {
+      kind: 'data-action',
+      id: 'd1',
+      name: 'Lookup',
+      path: 'data-actions/Lookup.yaml',
+      text: 'a: 1\n'
+    }
+    const after = view([
+      da,
+      skill('s2', 'b'),
+      skill('s1', 'B'),
+      skill('s0', 'a'),
+      salesQueue(1),
+      mainFlow('1.0', 'x\n')
+    ])
+    const changes = await computeChanges(bareView({}), after)
+    expect(changes.resources.map(c => `${c.kind}:${c.name}`)).toEqual([
+      'flow:Main IVR',
+      'queue:Sales',
+      'skill:a',
+      'skill:B',
+      'skill:b',
+      'data-action:Lookup'
+    ])
+  })
+})

@@ -1,0 +1,466 @@
+import fc from 'fast-check'
+import { createHash } from 'node:crypto'
+import type { Manifest, ManifestResource } from '../snapshot/model.js'
+import { computeChanges, type ChangeSet, type ResourceChange, type SnapshotView } from './changes.js'
+import { driftAnnotations, renderJobSummary, renderPullRequestBody, type RunFacts } from './markdown.js'
+import { hasLiveMention, outsideCodeSpans } from './md-test-util.js'
+
+const facts = (over: Partial<RunFacts> = {}): RunFacts => ({
+  mode: 'snapshot',
+  counts: { flow: 2, queue: 1, skill: 3, 'data-action': 1 },
+  requests: 57,
+  skipped: [],
+  unresolved: [],
+  redactions: [],
+  failed: [],
+  warnings: [],
+  ...over
+})
+
+const change = (over: Partial<ResourceChange> & Pick<ResourceChange, 'kind' | 'name'>): ResourceChange => ({
+  id: `${over.kind}-${over.name}`,
+  change: 'modified',
+  path: `${over.kind}s/${over.name}.yaml`,
+  fields: [],
+  dependsOnAdded: [],
+  dependsOnRemoved: [],
+  ...over
+})
+
+const changeSet = (resources: ResourceChange[], over: Partial<ChangeSet> = {}): ChangeSet => ({
+  changed: true,
+  files: { added: [], modified: resources.map(r => r.path).concat('manifest.json'), removed: [] },
+  resources,
+  unresolved: { added: [], removed: [] },
+  names: {},
+  ...over
+})
+
+const HOSTILE = [
+  '@everyone',
+  '@org/team please look',
+  'x.@admin',
+  'fixes #12',
+  '<img src=x onerror=alert(1)>',
+  '**bold** _it_ [link](https://evil.example) ![i](x)',
+  'a | b | c',
+  'back`tick``s',
+  'rtl \u202Egnp.exe\u202C',
+  'line\nbreak\r\n# heading',
+  '<!-- comment',
+  '</sub> <details>'
+]
+
+/** Every line outside code spans: no live mention, no raw HTML tag from a name, no issue reference. */
+function expectInert(md: string): void {
+  expect(hasLiveMention(md)).toBe(false)
+  const outside = outsideCodeSpans(md)
+  expect(outside).not.toMatch(/(?<!\\)<(img|details|!--|\/sub> )/)
+  expect(outside).not.toMatch(/#\d/)
+  expect(outside).not.toMatch(/https?:\/\//)
+  expect(md).not.toMatch(/[\u202A-\u202E]/)
+}
+
+describe('renderPullRequestBody', () => {
+  it('names the changes: fields with old and new values, flow versions, added and removed by name', async () => {
+    const sha = (t: string): string => createHash('sha256').update(t).digest('hex')
+    const snapshot = (entries: (Omit<ManifestResource, 'sha256'> & { text: string })[]): SnapshotView => {
+      const manifest: Manifest = {
+        schemaVersion: 1,
+        resources: entries.map(({ text, ...r }) => ({ ...r, sha256: sha(text) })),
+        unresolved: []
+      }
+      const files = new Map(entries.map(e => [e.path, e.text]))
+      return { manifest, read: async p => (p === 'manifest.json' ? JSON.stringify(manifest) : files.get(p)) }
+    }
+    const flow = (version: string, text: string) => ({
+      kind: 'flow' as const,
+      id: 'f1',
+      name: 'Main IVR',
+      path: 'flows/inboundcall/Main_IVR.yaml',
+      type: 'inboundcall',
+      version,
+      dependsOn: [],
+      text
+    })
+    const queue = (timeout: number) => ({
+      kind: 'queue' as const,
+      id: 'q1',
+      name: 'Sales',
+      path: 'queues/Sales.yaml',
+      dependsOn: [],
+      text: `acwSettings:\n  timeoutMs: ${timeout}\nname: Sales\n`
+    })
+    const skill = (id: string, name: string) => ({
+      kind: 'skill' as const,
+      id,
+      name,
+      path: `skills/${name}.yaml`,
+      dependsOn: [],
+      text: `name: ${name}\n`
+    })
+    const changes = await computeChanges(
+      snapshot([flow('3.0', 'a\nb\n'), queue(30000), skill('s1', 'German')]),
+      snapshot([flow('4.0', 'a\nc\nd\n'), queue(60000), skill('s2', 'Dutch')])
+    )
+    const body = renderPullRequestBody(changes, facts())
+
+    expect(body).toMatch(/\*\*4 resources changed\*\* \(1 added, 2 changed, 1 removed\)/)
+    const flowLine = body.split('\n').find(l => l.includes('Main IVR'))!
+    expect(flowLine).toContain('3.0 → 4.0')
+    expect(flowLine).toContain('+2 −1 lines')
+    const fieldLine = body.split('\n').find(l => l.includes('acwSettings.timeoutMs'))!
+    expect(fieldLine).toMatch(/30000.*→.*60000/)
+    expect(body).toMatch(/\*\*Added \(1\)\*\*\n\n- \*\*Dutch\*\*/)
+    expect(body).toMatch(/\*\*Removed \(1\)\*\*\n\n- \*\*German\*\*/)
+    expect(body).toContain('### Flows')
+    expect(body).toContain('### Queues')
+    expect(body).toContain('| Skills | 1 | 0 | 1 |')
+  })
+
+  it('says when nothing changed', () => {
+    const body = renderPullRequestBody(
+      changeSet([], { changed: false, files: { added: [], modified: [], removed: [] } }),
+      facts()
+    )
+    expect(body).toContain('No changes')
+  })
+
+  it('is the same for the same input (no timestamps or run-varying values)', () => {
+    const changes = changeSet([
+      change({ kind: 'queue', name: 'Sales', fields: [{ path: 'a', before: 1, after: 2 }] })
+    ])
+    const a = renderPullRequestBody(changes, facts({ requests: 10, durationMs: 1234 }))
+    const b = renderPullRequestBody(changes, facts({ requests: 99, durationMs: 98765 }))
+    expect(a).toBe(b)
+    expect(a).not.toMatch(/\d{4}-\d{2}-\d{2}|\d{2}:\d{2}/)
+  })
+
+  it('cannot mention, link, inject HTML or break out of code spans, whatever the names and values', () => {
+    const resources: ResourceChange[] = HOSTILE.flatMap((name, i) => [
+      change({ kind: 'flow', name, id: `f${i}`, change: 'added', flowType: 'inboundcall', version: '@v' }),
+      change({
+        kind: 'queue',
+        name,
+        id: `q${i}`,
+        previousName: `${name} old`,
+        previousPath: `queues/${name}.yaml`,
+        path: 'queues/@x.yaml',
+        fields: [
+          { path: `memberGroups[name=${JSON.stringify(name)}].type`, before: name, after: `${name}!` },
+          { path: 'langs', before: [name], after: ['@someone', '#3'] }
+        ],
+        dependsOnAdded: [`skill:s${i}`],
+        note: name
+      })
+    ])
+    const names = Object.fromEntries(HOSTILE.map((n, i) => [`skill:s${i}`, n]))
+    const changes = changeSet(resources, {
+      names,
+      unresolved: {
+        added: HOSTILE.map((n, i) => ({
+          from: `flow:f${i}` as const,
+          kind: 'queue' as const,
+          id: n,
+          name: n,
+          reason: n
+        })),
+        removed: []
+      }
+    })
+    const problem = (n: string, i: number) => ({ kind: 'flow', id: `@id${i}`, name: n, reason: n })
+    const run = facts({
+      failed: HOSTILE.map(problem),
+      skipped: HOSTILE.map(problem),
+      warnings: HOSTILE,
+      redactions: HOSTILE.map(n => ({ file: n, count: 1 })),
+      unresolved: changes.unresolved.added,
+      requestsByEndpoint: Object.fromEntries(HOSTILE.map(n => [n, 1]))
+    })
+    expectInert(renderPullRequestBody(changes, run))
+    expectInert(
+      renderJobSummary(changes, run, {
+        // no number: the summary's own "#3" reference to the PR is meant to link
+        pullRequest: { operation: '@everyone', url: 'javascript:alert(1)' },
+        validationProblems: HOSTILE.map(n => ({ file: n, line: 1, message: n }))
+      })
+    )
+    expectInert(
+      renderJobSummary(
+        undefined,
+        { ...run, mode: 'validate' },
+        { validationProblems: HOSTILE.map(n => ({ file: n, message: n })) }
+      )
+    )
+  })
+
+  it('keeps table cells whole: the endpoint table escapes pipes', () => {
+    const summary = renderJobSummary(changeSet([]), facts({ requestsByEndpoint: { 'GET /a|b': 3 } }))
+    const row = summary.split('\n').find(l => l.includes('/a'))!
+    expect(row.split(/(?<!\\)\|/)).toHaveLength(4)
+  })
+
+  it('never shows credential values', () => {
+    const changes = changeSet([
+      change({
+        kind: 'data-action',
+        name: 'Lookup',
+        fields: [
+          {
+            path: 'config.request.headers.Authorization',
+            before: 'Bearer OLDSECRET123456',
+            after: 'Bearer NEWSECRET123456'
+          },
+          { path: 'config.request.headers["X-Api-Key"]', after: 'KEY-SECRET-VALUE' },
+          {
+            path: 'config.request.headers',
+            before: {},
+            after: { Authorization: 'Basic QUxBRERJTjpPUEVOU0VTQU1F' }
+          },
+          { path: 'config.request.requestTemplate', before: 'x', after: 'token abcdefghijkl' }
+        ]
+      })
+    ])
+    for (const md of [
+      renderPullRequestBody(changes, facts()),
+      renderJobSummary(changes, facts()),
+      JSON.stringify(driftAnnotations(changes, 'genesys'))
+    ]) {
+      expect(md).toContain('config.request.headers.Authorization')
+      for (const secret of [
+        'OLDSECRET',
+        'NEWSECRET',
+        'KEY-SECRET',
+        'QUxBRERJTjpPUEVOU0VTQU1F',
+        'abcdefghijkl'
+      ]) {
+        expect(md).not.toContain(secret)
+      }
+    }
+  })
+
+  it('lists at most 20 fields per resource and says how many more there are', () => {
+    const fields = Array.from({ length: 25 }, (_, i) => ({
+      path: `f${String(i).padStart(2, '0')}`,
+      before: i,
+      after: i + 1
+    }))
+    const body = renderPullRequestBody(
+      changeSet([change({ kind: 'queue', name: 'Sales', fields, fieldsOmitted: 7 })]),
+      facts()
+    )
+    expect(body).toContain('`f19`')
+    expect(body).not.toContain('`f20`')
+    expect(body).toContain('and 12 more changed fields')
+  })
+
+  it('shows scalar list changes as entries added and removed', () => {
+    const body = renderPullRequestBody(
+      changeSet([
+        change({
+          kind: 'queue',
+          name: 'Sales',
+          fields: [{ path: 'langs', before: ['en', 'fr'], after: ['fr', 'de'] }]
+        })
+      ]),
+      facts()
+    )
+    expect(body).toContain('`langs`: added `"de"`; removed `"en"`')
+  })
+
+  it('tells same-named resources apart by id', () => {
+    const body = renderPullRequestBody(
+      changeSet([
+        change({ kind: 'skill', name: 'Twin', id: 'id-1', change: 'added' }),
+        change({ kind: 'skill', name: 'Twin', id: 'id-2', change: 'removed' })
+      ]),
+      facts()
+    )
+    expect(body).toContain('**Twin** (`id-1`)')
+    expect(body).toContain('**Twin** (`id-2`)')
+  })
+
+  it('reports unresolved references and redactions by name', () => {
+    const changes = changeSet([], {
+      names: { 'flow:f1': 'Main IVR' },
+      unresolved: {
+        added: [{ from: 'flow:f1', kind: 'queue', id: 'q9', name: 'Old queue', reason: 'deleted' }],
+        removed: [{ from: 'flow:f1', kind: 'skill', id: 's9', reason: 'not found (404)' }]
+      }
+    })
+    const body = renderPullRequestBody(
+      changes,
+      facts({ redactions: [{ file: 'data-actions/Lookup.yaml', count: 2 }] })
+    )
+    expect(body).toContain('flow **Main IVR** refers to queue **Old queue** (`q9`): deleted')
+    expect(body).toContain('**Resolved (1)**')
+    expect(body).toContain('`data-actions/Lookup.yaml`: 2')
+  })
+
+  describe('at the size limit', () => {
+    const many = changeSet(
+      Array.from({ length: 400 }, (_, i) =>
+        change({
+          kind: 'queue',
+          name: `Queue ${String(i).padStart(3, '0')}`,
+          fields: [{ path: 'acwSettings.timeoutMs', before: i, after: i + 1 }]
+        })
+      )
+    )
+    const full = renderPullRequestBody(many, facts(), Number.MAX_SAFE_INTEGER)
+
+    it('is cut at a line boundary, with a note saying how much is left out and where it is, and keeps the footer', () => {
+      const body = renderPullRequestBody(many, facts(), 5000)
+      expect(body.length).toBeLessThanOrEqual(5000)
+      expect(body).toMatch(/cut to fit.*\d+ more lines are not shown.*job summary/)
+      const fullLines = full.split('\n')
+      const kept = body.slice(0, body.indexOf('> [!NOTE]')).trimEnd().split('\n')
+      expect(fullLines.slice(0, kept.length)).toEqual(kept)
+      expect(body.endsWith(full.slice(full.lastIndexOf('---')))).toBe(true)
+    })
+
+    it('is under the default limit of 65,536 characters', () => {
+      const huge = changeSet(
+        Array.from({ length: 3000 }, (_, i) =>
+          change({
+            kind: 'queue',
+            name: `Queue ${i}`,
+            fields: [{ path: 'x', before: 'a'.repeat(70), after: 'b'.repeat(70) }]
+          })
+        )
+      )
+      const body = renderPullRequestBody(huge, facts())
+      expect(body.length).toBeLessThanOrEqual(65_536)
+      expect(body.length).toBeGreaterThan(60_000)
+    })
+
+    it('never exceeds any limit (property)', () => {
+      fc.assert(
+        fc.property(fc.integer({ min: 0, max: full.length + 10 }), limit => {
+          expect(renderPullRequestBody(many, facts(), limit).length).toBeLessThanOrEqual(limit)
+        }),
+        { numRuns: 200 }
+      )
+    })
+  })
+})
+
+describe('renderJobSummary', () => {
+  const drift = changeSet([
+    change({ kind: 'queue', name: 'Sales', fields: [{ path: 'a', before: 1, after: 2 }] })
+  ])
+  const none = changeSet([], { changed: false, files: { added: [], modified: [], removed: [] } })
+
+  it('headlines drift or no drift in check mode', () => {
+    expect(renderJobSummary(drift, facts({ mode: 'check' })).split('\n')[0]).toMatch(
+      /^## .*Drift: the org differs/
+    )
+    expect(renderJobSummary(none, facts({ mode: 'check' })).split('\n')[0]).toMatch(/^## .*No drift/)
+  })
+
+  it('lists validation problems in validate mode', () => {
+    const md = renderJobSummary(undefined, facts({ mode: 'validate' }), {
+      validationProblems: [{ file: 'manifest.json', line: 3, message: 'sha256 does not match' }]
+    })
+    expect(md.split('\n')[0]).toMatch(/has 1 problem$/)
+    expect(md).toContain('- `manifest.json:3`: sha256 does not match')
+    expect(renderJobSummary(undefined, facts({ mode: 'validate' }), { validationProblems: [] })).toMatch(
+      /valid/
+    )
+  })
+
+  it('reports what was exported, skipped, failed and why, requests by endpoint, redactions and duration', () => {
+    const md = renderJobSummary(
+      drift,
+      facts({
+        requests: 57,
+        requestsByEndpoint: { 'GET /api/v2/flows': 5, 'POST /api/v2/flows/export/jobs': 12 },
+        skipped: [{ kind: 'flow', id: 'f9', name: 'Draft flow', reason: 'never published' }],
+        failed: [{ kind: 'data-action', id: 'd1', name: 'Lookup', reason: 'forbidden (403)' }],
+        unresolved: [{ from: 'flow:f1', kind: 'queue', id: 'q9', reason: 'deleted' }],
+        redactions: [{ file: 'data-actions/Lookup.yaml', count: 1 }],
+        warnings: ['The dependency index is not OPERATIONAL'],
+        durationMs: 125_000,
+        reused: 4
+      }),
+      { pullRequest: { operation: 'created', number: 7, url: 'https://github.com/o/r/pull/7' } }
+    )
+    expect(md).toContain('| Flows | 2 |')
+    expect(md).toContain('| Data actions | 1 |')
+    expect(md).toContain('4 flows reused')
+    expect(md).toContain('- flow **Draft flow** (`f9`): never published')
+    expect(md).toContain('- data action **Lookup** (`d1`): forbidden (403)')
+    expect(md).toContain('refers to queue `q9`: deleted')
+    expect(md).toContain('57 requests to the Genesys Cloud API; the run took 2 min 5 s.')
+    // endpoints by count, most first
+    expect(md.indexOf('export/jobs')).toBeLessThan(md.indexOf('GET /api/v2/flows`'))
+    expect(md).toContain('The dependency index is not OPERATIONAL')
+    expect(md).toContain('`data-actions/Lookup.yaml`: 1')
+    expect(md).toContain('Pull request [#7](https://github.com/o/r/pull/7) opened.')
+    expect(md).toContain('- `a`: `1` → `2`')
+  })
+})
+
+describe('driftAnnotations', () => {
+  it('gives one annotation per drifted file under the snapshot path', () => {
+    const changes = changeSet(
+      [
+        change({
+          kind: 'queue',
+          name: 'Sales',
+          path: 'queues/Sales.yaml',
+          fields: [{ path: 'acwSettings.timeoutMs', before: 30000, after: 60000 }]
+        }),
+        change({
+          kind: 'flow',
+          name: 'Main',
+          path: 'flows/inboundcall/Main.yaml',
+          previousVersion: '3.0',
+          version: '4.0',
+          linesAdded: 3,
+          linesRemoved: 1,
+          dependsOnAdded: ['queue:q1']
+        }),
+        change({ kind: 'skill', name: 'New', path: 'skills/New.yaml', change: 'added' }),
+        change({ kind: 'skill', name: 'Old', path: 'skills/Old.yaml', change: 'removed' })
+      ],
+      { names: { 'queue:q1': 'Sales' } }
+    )
+    const annotations = driftAnnotations(changes, 'genesys/')
+    expect(annotations.map(a => a.file)).toEqual([
+      'genesys/queues/Sales.yaml',
+      'genesys/flows/inboundcall/Main.yaml',
+      'genesys/skills/New.yaml',
+      'genesys/skills/Old.yaml'
+    ])
+    expect(annotations[0].message).toContain('acwSettings.timeoutMs: 30000 → 60000')
+    expect(annotations[1].message).toContain('3.0 → 4.0')
+    expect(annotations[1].message).toContain('now uses queue "Sales"')
+    expect(annotations[2].title).toMatch(/new in Genesys Cloud/)
+    expect(annotations[3].title).toMatch(/gone from Genesys Cloud/)
+  })
+
+  it('annotates the manifest when only unresolved references changed, and nothing when nothing did', () => {
+    const onlyUnresolved = changeSet([], {
+      files: { added: [], modified: ['manifest.json'], removed: [] },
+      unresolved: { added: [{ from: 'flow:f1', kind: 'queue', id: 'q9', reason: 'deleted' }], removed: [] }
+    })
+    expect(driftAnnotations(onlyUnresolved, '.')).toEqual([
+      expect.objectContaining({ file: 'manifest.json', title: 'Drift: unresolved references changed' })
+    ])
+    expect(
+      driftAnnotations(
+        changeSet([], { changed: false, files: { added: [], modified: [], removed: [] } }),
+        'g'
+      )
+    ).toEqual([])
+  })
+
+  it('keeps names plain: no control or bidi characters', () => {
+    const [a] = driftAnnotations(
+      changeSet([change({ kind: 'skill', name: 'a\u202Eb\nc', change: 'added' })]),
+      'g'
+    )
+    expect(a.title).not.toMatch(/[\u202E\n]/)
+  })
+})
