@@ -1,0 +1,373 @@
+/**
+ * manifest.json: what the snapshot holds, with a digest per file and the references between resources.
+ * Written byte-stable (fixed key order, sorted entries), and checked strictly when read back, because
+ * `mode: validate` and incremental reruns trust it.
+ */
+import { createHash } from 'node:crypto'
+import { LineCounter, parseDocument } from 'yaml'
+import {
+  KIND_FOLDERS,
+  MANIFEST_FILE,
+  type Manifest,
+  type ManifestResource,
+  type ResourceKind,
+  type ResourceRef,
+  type UnresolvedReference
+} from './model.js'
+
+export const RESOURCE_KINDS: readonly ResourceKind[] = ['flow', 'queue', 'skill', 'data-action']
+
+export interface ManifestProblem {
+  message: string
+  line?: number
+}
+
+export function sha256Hex(data: Buffer | string): string {
+  return createHash('sha256').update(data).digest('hex')
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+export function refOf(kind: ResourceKind, id: string): ResourceRef {
+  return `${kind}:${id}`
+}
+
+/** Splits `kind:id`; the id may itself contain colons. */
+export function parseRef(ref: string): { kind: ResourceKind; id: string } | undefined {
+  const colon = ref.indexOf(':')
+  if (colon < 0) return undefined
+  const kind = ref.slice(0, colon) as ResourceKind
+  const id = ref.slice(colon + 1)
+  if (!RESOURCE_KINDS.includes(kind) || id === '') return undefined
+  return { kind, id }
+}
+
+function compareResources(a: ManifestResource, b: ManifestResource): number {
+  return compare(a.kind, b.kind) || compare(a.id, b.id)
+}
+
+function compareUnresolved(a: UnresolvedReference, b: UnresolvedReference): number {
+  return compare(a.from, b.from) || compare(a.kind, b.kind) || compare(a.id, b.id)
+}
+
+function sortedUnique<T extends string>(values: readonly T[]): T[] {
+  return [...new Set(values)].sort(compare)
+}
+
+/**
+ * Sorts and dedupes. Resources with the same kind and id must describe the same file (their
+ * dependsOn are merged); two different files for one resource is a bug upstream and throws.
+ * Unresolved entries that name a resource present in the snapshot are dropped (it is not missing),
+ * and duplicates (same from, kind, id) keep the first in a fixed order.
+ */
+export function buildManifest(resources: ManifestResource[], unresolved: UnresolvedReference[]): Manifest {
+  const byRef = new Map<string, ManifestResource>()
+  for (const r of resources) {
+    const ref = refOf(r.kind, r.id)
+    const seen = byRef.get(ref)
+    if (!seen) {
+      byRef.set(ref, { ...r, dependsOn: sortedUnique(r.dependsOn) })
+      continue
+    }
+    if (seen.path !== r.path || seen.sha256 !== r.sha256) {
+      throw new Error(`buildManifest: ${ref} is listed twice with different files (${seen.path}, ${r.path})`)
+    }
+    seen.dependsOn = sortedUnique([...seen.dependsOn, ...r.dependsOn])
+  }
+  const sortedResources = [...byRef.values()].sort(compareResources)
+
+  const unresolvedByKey = new Map<string, UnresolvedReference>()
+  const candidates = [...unresolved].sort(
+    (a, b) => compareUnresolved(a, b) || compare(a.reason, b.reason) || compare(a.name ?? '', b.name ?? '')
+  )
+  for (const u of candidates) {
+    if (byRef.has(refOf(u.kind, u.id))) continue
+    const key = `${u.from}\u0000${u.kind}\u0000${u.id}`
+    if (!unresolvedByKey.has(key)) unresolvedByKey.set(key, { ...u })
+  }
+  return { schemaVersion: 1, resources: sortedResources, unresolved: [...unresolvedByKey.values()] }
+}
+
+/** dependsOn edges that name neither a resource nor an unresolved entry (the contract forbids them). */
+export function danglingReferences(m: Manifest): { from: ResourceRef; to: ResourceRef }[] {
+  const known = new Set<string>([
+    ...m.resources.map(r => refOf(r.kind, r.id)),
+    ...m.unresolved.map(u => refOf(u.kind, u.id))
+  ])
+  const out: { from: ResourceRef; to: ResourceRef }[] = []
+  for (const r of m.resources) {
+    for (const d of r.dependsOn) if (!known.has(d)) out.push({ from: refOf(r.kind, r.id), to: d })
+  }
+  return out
+}
+
+function orderedResource(r: ManifestResource): Record<string, unknown> {
+  const o: Record<string, unknown> = { kind: r.kind, id: r.id, name: r.name }
+  if (r.type !== undefined) o.type = r.type
+  if (r.version !== undefined) o.version = r.version
+  o.path = r.path
+  o.sha256 = r.sha256
+  o.dependsOn = sortedUnique(r.dependsOn)
+  return o
+}
+
+function orderedUnresolved(u: UnresolvedReference): Record<string, unknown> {
+  const o: Record<string, unknown> = { from: u.from, kind: u.kind, id: u.id }
+  if (u.name !== undefined) o.name = u.name
+  o.reason = u.reason
+  return o
+}
+
+/**
+ * Stable text: fixed key order, 2-space JSON, resources sorted by kind then id, unresolved by from,
+ * kind, id, dependsOn sorted and unique, `dependencies` (when set) sorted and unique after
+ * `unresolved`, final newline. Only the known fields are written.
+ */
+export function serializeManifest(m: Manifest): string {
+  const doc: Record<string, unknown> = {
+    schemaVersion: m.schemaVersion,
+    resources: [...m.resources].sort(compareResources).map(orderedResource),
+    unresolved: [...m.unresolved].sort(compareUnresolved).map(orderedUnresolved)
+  }
+  if (m.dependencies !== undefined) doc.dependencies = sortedUnique(m.dependencies)
+  return JSON.stringify(doc, null, 2) + '\n'
+}
+
+const SHA256 = /^[0-9a-f]{64}$/
+
+/**
+ * Why `p` is not an acceptable snapshot path for a resource of `kind`, or undefined when it is:
+ * relative, forward slashes, no empty, `.` or `..` segments, no drive letter, control characters or
+ * backslashes, and inside the kind's folder (`flows/<type>/<file>`, `queues/<file>`, ...).
+ */
+export function pathProblem(p: string, kind?: ResourceKind): string | undefined {
+  if (p === '') return 'is empty'
+  if (p.includes('\\')) return 'contains a backslash (paths use forward slashes)'
+  if (p.startsWith('/') || /^[A-Za-z]:/.test(p))
+    return 'is absolute (paths are relative to the snapshot folder)'
+  if (/\p{Cc}/u.test(p)) return 'contains a control character'
+  const segments = p.split('/')
+  if (segments.some(s => s === '..')) return 'leaves the snapshot folder (..)'
+  if (segments.some(s => s === '' || s === '.')) return 'has an empty or "." segment'
+  if (p === MANIFEST_FILE) return 'is the manifest itself'
+  if (kind) {
+    const folder = KIND_FOLDERS[kind]
+    const depth = kind === 'flow' ? 3 : 2
+    if (segments[0] !== folder || segments.length !== depth) {
+      return kind === 'flow'
+        ? `is not of the form ${folder}/<flow type>/<file>`
+        : `is not of the form ${folder}/<file>`
+    }
+  }
+  return undefined
+}
+
+/** JSON.parse's error position as a 1-based line, when the message gives one. */
+function jsonErrorLine(text: string, error: unknown): number | undefined {
+  const message = error instanceof Error ? error.message : String(error)
+  const lineCol = /line (\d+) column \d+/.exec(message)
+  if (lineCol) return Number(lineCol[1])
+  const position = /position (\d+)/.exec(message)
+  if (position) return text.slice(0, Number(position[1])).split('\n').length
+  return undefined
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v)
+}
+
+/**
+ * Parses manifest.json and checks it against the contract: schemaVersion 1, fields and their types,
+ * kinds, paths (relative, forward slashes, inside the kind's folder, unique case-insensitively), hex
+ * sha256, sorted unique dependsOn that resolve to a resource or an unresolved entry, sorted unique
+ * resources, unresolved entries coming from a resource of the snapshot.
+ *
+ * `manifest` is returned whenever the structure is usable (every entry has the right fields and
+ * types), even if ordering or reference checks failed, so a caller can still tell which files the
+ * action manages; `problems` empty means the manifest is fully valid.
+ */
+export function parseManifest(text: string): { manifest?: Manifest; problems: ManifestProblem[] } {
+  let data: unknown
+  try {
+    data = JSON.parse(text)
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error)
+    return {
+      problems: [
+        { message: `${MANIFEST_FILE} is not valid JSON (${detail})`, line: jsonErrorLine(text, error) }
+      ]
+    }
+  }
+
+  // JSON is YAML: its parse tree gives each entry's line for the messages below.
+  const lineCounter = new LineCounter()
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false })
+  const lineAt = (path: (string | number)[]): number | undefined => {
+    if (doc.errors.length > 0) return undefined
+    const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined
+    return node?.range ? lineCounter.linePos(node.range[0]).line : undefined
+  }
+
+  const problems: ManifestProblem[] = []
+  let usable = true
+  const problem = (message: string, path: (string | number)[] = [], structural = false) => {
+    problems.push({ message, line: lineAt(path) })
+    if (structural) usable = false
+  }
+
+  if (!isObject(data)) {
+    problem(`${MANIFEST_FILE} must hold a JSON object`, [], true)
+    return { problems }
+  }
+  if (data.schemaVersion !== 1) {
+    problem(
+      `schemaVersion is ${JSON.stringify(data.schemaVersion)}, this action reads and writes 1; ` +
+        'run the snapshot with this version of the action to rewrite the folder',
+      ['schemaVersion'],
+      true
+    )
+  }
+  if (!Array.isArray(data.resources)) problem('"resources" must be an array', ['resources'], true)
+  if (!Array.isArray(data.unresolved)) problem('"unresolved" must be an array', ['unresolved'], true)
+  const dependencies = data.dependencies
+  if (dependencies !== undefined) {
+    if (!Array.isArray(dependencies) || dependencies.some(d => typeof d !== 'string')) {
+      problem('"dependencies" must be an array of strings', ['dependencies'], true)
+    } else if (dependencies.some((d, i) => i > 0 && compare(dependencies[i - 1], d) >= 0)) {
+      problem('"dependencies" must be sorted and unique', ['dependencies'])
+    }
+  }
+  if (!usable) return { problems }
+
+  const resources: ManifestResource[] = []
+  ;(data.resources as unknown[]).forEach((raw, i) => {
+    const at = (field?: string) => (field ? ['resources', i, field] : ['resources', i])
+    if (!isObject(raw)) return problem(`resources[${i}] must be an object`, at(), true)
+    const { kind, id, name, path, sha256, dependsOn, type, version } = raw
+    const label = typeof kind === 'string' && typeof id === 'string' ? `${kind}:${id}` : `resources[${i}]`
+    let ok = true
+    const bad = (field: string, message: string) => {
+      problem(`${label}: "${field}" ${message}`, at(field), true)
+      ok = false
+    }
+    if (typeof kind !== 'string' || !RESOURCE_KINDS.includes(kind as ResourceKind)) {
+      bad('kind', `must be one of ${RESOURCE_KINDS.join(', ')}`)
+    }
+    if (typeof id !== 'string' || id === '') bad('id', 'must be a non-empty string')
+    if (typeof name !== 'string') bad('name', 'must be a string')
+    if (typeof path !== 'string') bad('path', 'must be a string')
+    if (typeof sha256 !== 'string' || !SHA256.test(sha256)) bad('sha256', 'must be 64 lower-case hex digits')
+    if (!Array.isArray(dependsOn) || dependsOn.some(d => typeof d !== 'string')) {
+      bad('dependsOn', 'must be an array of "kind:id" strings')
+    }
+    if (type !== undefined && typeof type !== 'string') bad('type', 'must be a string')
+    if (version !== undefined && typeof version !== 'string') bad('version', 'must be a string')
+    if (!ok) return
+    const r: ManifestResource = {
+      kind: kind as ResourceKind,
+      id: id as string,
+      name: name as string,
+      path: path as string,
+      sha256: sha256 as string,
+      dependsOn: dependsOn as ResourceRef[]
+    }
+    if (type !== undefined) r.type = type as string
+    if (version !== undefined) r.version = version as string
+    const why = pathProblem(r.path, r.kind)
+    // A path that escapes the folder is never read; treat it as structural so no caller uses it.
+    if (why) problem(`${label}: path "${r.path}" ${why}`, at('path'), true)
+    if (r.kind === 'flow' && r.type !== undefined && !why && r.path.split('/')[1] !== r.type) {
+      problem(`${label}: path "${r.path}" is not in the folder of its type "${r.type}"`, at('path'))
+    }
+    resources.push(r)
+  })
+
+  const unresolved: UnresolvedReference[] = []
+  ;(data.unresolved as unknown[]).forEach((raw, i) => {
+    const at = (field?: string) => (field ? ['unresolved', i, field] : ['unresolved', i])
+    if (!isObject(raw)) return problem(`unresolved[${i}] must be an object`, at(), true)
+    const { from, kind, id, name, reason } = raw
+    let ok = true
+    const bad = (field: string, message: string) => {
+      problem(`unresolved[${i}]: "${field}" ${message}`, at(field), true)
+      ok = false
+    }
+    if (typeof from !== 'string' || !parseRef(from)) bad('from', 'must be "kind:id"')
+    if (typeof kind !== 'string' || !RESOURCE_KINDS.includes(kind as ResourceKind)) {
+      bad('kind', `must be one of ${RESOURCE_KINDS.join(', ')}`)
+    }
+    if (typeof id !== 'string' || id === '') bad('id', 'must be a non-empty string')
+    if (name !== undefined && typeof name !== 'string') bad('name', 'must be a string')
+    if (typeof reason !== 'string') bad('reason', 'must be a string')
+    if (!ok) return
+    const u: UnresolvedReference = {
+      from: from as ResourceRef,
+      kind: kind as ResourceKind,
+      id: id as string,
+      reason: reason as string
+    }
+    if (name !== undefined) u.name = name as string
+    unresolved.push(u)
+  })
+
+  if (!usable) return { problems }
+
+  // Order, uniqueness and references.
+  const refs = new Set<string>()
+  const paths = new Map<string, string>()
+  resources.forEach((r, i) => {
+    const ref = refOf(r.kind, r.id)
+    if (refs.has(ref)) problem(`${ref} is listed more than once`, ['resources', i])
+    refs.add(ref)
+    if (i > 0 && compareResources(resources[i - 1], r) > 0) {
+      problem(`${ref} is out of order: resources are sorted by kind, then id`, ['resources', i])
+    }
+    const folded = r.path.toLowerCase()
+    const other = paths.get(folded)
+    if (other !== undefined) {
+      problem(`${ref}: path "${r.path}" is also used by ${other} (compared case-insensitively)`, [
+        'resources',
+        i,
+        'path'
+      ])
+    } else {
+      paths.set(folded, ref)
+    }
+  })
+  const unresolvedRefs = new Set(unresolved.map(u => refOf(u.kind, u.id)))
+  resources.forEach((r, i) => {
+    const ref = refOf(r.kind, r.id)
+    r.dependsOn.forEach((d, j) => {
+      const at = ['resources', i, 'dependsOn', j]
+      if (!parseRef(d)) problem(`${ref}: dependsOn entry "${d}" is not "kind:id"`, at)
+      else if (!refs.has(d) && !unresolvedRefs.has(d)) {
+        problem(`${ref}: dependsOn "${d}" names neither a resource nor an unresolved entry`, at)
+      }
+      if (j > 0 && compare(r.dependsOn[j - 1], d) >= 0) {
+        problem(`${ref}: dependsOn must be sorted and unique ("${r.dependsOn[j - 1]}" then "${d}")`, at)
+      }
+    })
+  })
+  const unresolvedKeys = new Set<string>()
+  unresolved.forEach((u, i) => {
+    if (!refs.has(u.from)) {
+      problem(`unresolved[${i}]: "from" ${u.from} is not a resource of the snapshot`, [
+        'unresolved',
+        i,
+        'from'
+      ])
+    }
+    const key = `${u.from}\u0000${u.kind}\u0000${u.id}`
+    if (unresolvedKeys.has(key)) problem(`unresolved[${i}] repeats an earlier entry`, ['unresolved', i])
+    unresolvedKeys.add(key)
+    if (i > 0 && compareUnresolved(unresolved[i - 1], u) > 0) {
+      problem(`unresolved[${i}] is out of order: entries are sorted by from, kind, id`, ['unresolved', i])
+    }
+  })
+
+  const manifest: Manifest = { schemaVersion: 1, resources, unresolved }
+  if (dependencies !== undefined) manifest.dependencies = dependencies as string[]
+  return { manifest, problems }
+}
