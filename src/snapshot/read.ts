@@ -1,0 +1,78 @@
+/**
+ * Reading a snapshot folder from disk: the committed manifest (for incremental reruns, carry-over and
+ * validation) and a read-only view of the files for the report stage.
+ */
+import { lstat, readFile, realpath } from 'node:fs/promises'
+import path from 'node:path'
+import { parseManifest, pathProblem, type ManifestProblem } from './manifest.js'
+import { MANIFEST_FILE, type Manifest } from './model.js'
+
+function isMissing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code
+  return code === 'ENOENT' || code === 'ENOTDIR'
+}
+
+/**
+ * The snapshot folder's manifest. `exists` says whether the folder exists at all; a missing manifest
+ * in an existing folder is reported as a problem. `manifest` is set when the file is structurally
+ * usable (see parseManifest), even if `manifestProblems` lists ordering or reference problems.
+ */
+export async function readCurrentSnapshot(
+  snapshotDir: string
+): Promise<{ manifest?: Manifest; manifestProblems: ManifestProblem[]; exists: boolean }> {
+  try {
+    const st = await lstat(snapshotDir)
+    if (!st.isDirectory()) {
+      return {
+        exists: true,
+        manifestProblems: [{ message: `${snapshotDir} is not a folder; point \`path\` at a folder` }]
+      }
+    }
+  } catch (error) {
+    if (isMissing(error)) return { exists: false, manifestProblems: [] }
+    throw error
+  }
+  let text: string
+  try {
+    text = await readFile(path.join(snapshotDir, MANIFEST_FILE), 'utf8')
+  } catch (error) {
+    if (isMissing(error)) {
+      return {
+        exists: true,
+        manifestProblems: [
+          { message: `${MANIFEST_FILE} is missing; run the action in snapshot mode to write the snapshot` }
+        ]
+      }
+    }
+    throw error
+  }
+  const { manifest, problems } = parseManifest(text)
+  return { manifest, manifestProblems: problems, exists: true }
+}
+
+/**
+ * Reads `rel` under `dir` as UTF-8 text, or undefined when it is missing, unsafe (absolute, `..`,
+ * backslashes), a symbolic link or not a regular file, or resolves outside `dir`.
+ */
+export async function readInside(dir: string, rel: string): Promise<string | undefined> {
+  if (pathProblem(rel) !== undefined && rel !== MANIFEST_FILE) return undefined
+  const full = path.resolve(dir, ...rel.split('/'))
+  try {
+    const st = await lstat(full)
+    if (!st.isFile()) return undefined
+    const [realDir, realFull] = await Promise.all([realpath(dir), realpath(full)])
+    if (!realFull.startsWith(realDir + path.sep)) return undefined
+    return await readFile(full, 'utf8')
+  } catch (error) {
+    if (isMissing(error)) return undefined
+    throw error
+  }
+}
+
+/** A view of a snapshot folder on disk for the report stage. */
+export function folderView(
+  dir: string,
+  manifest?: Manifest
+): { manifest?: Manifest; read(path: string): Promise<string | undefined> } {
+  return { manifest, read: rel => readInside(dir, rel) }
+}
