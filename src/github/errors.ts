@@ -30,10 +30,14 @@ export function requestStatus(error: unknown): number | undefined {
   return typeof status === 'number' ? status : undefined
 }
 
-function responseOf(error: unknown): { data?: ErrorData; headers?: Record<string, string | undefined> } | undefined {
+function responseOf(
+  error: unknown
+): { data?: ErrorData; headers?: Record<string, string | undefined> } | undefined {
   if (typeof error !== 'object' || error === null) return undefined
   const response = (error as { response?: unknown }).response
-  return typeof response === 'object' && response !== null ? (response as ReturnType<typeof responseOf>) : undefined
+  return typeof response === 'object' && response !== null
+    ? (response as ReturnType<typeof responseOf>)
+    : undefined
 }
 
 /** GitHub's own words for the failure: the top message and every `errors[].message`. */
@@ -49,7 +53,8 @@ export function requestMessage(error: unknown): string {
           parts.push((e as { message: string }).message)
         } else if (e && typeof e === 'object') {
           const { field, code } = e as { field?: unknown; code?: unknown }
-          if (typeof field === 'string' || typeof code === 'string') parts.push(`${String(field)} ${String(code)}`)
+          if (typeof field === 'string' || typeof code === 'string')
+            parts.push(`${String(field)} ${String(code)}`)
         }
       }
     }
@@ -81,7 +86,11 @@ const PERMISSION_HINT: Record<GitHubPermission, string> = {
  * Turns a failed write into an error that says what to change. `action` reads as "create the
  * pull request", "update branch genesys-snapshot", ...
  */
-export function describeWriteFailure(action: string, permission: GitHubPermission, error: unknown): GitHubPublishError {
+export function describeWriteFailure(
+  action: string,
+  permission: GitHubPermission,
+  error: unknown
+): GitHubPublishError {
   const status = requestStatus(error)
   const said = requestMessage(error)
   if (isRefusal(error)) {
@@ -112,7 +121,11 @@ export function describeWriteFailure(action: string, permission: GitHubPermissio
 }
 
 /** Runs a write and rewords its failure with describeWriteFailure. */
-export async function write<T>(action: string, permission: GitHubPermission, fn: () => Promise<T>): Promise<T> {
+export async function write<T>(
+  action: string,
+  permission: GitHubPermission,
+  fn: () => Promise<T>
+): Promise<T> {
   try {
     return await fn()
   } catch (error) {

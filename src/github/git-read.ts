@@ -31,7 +31,9 @@ async function read<T>(what: string, fn: () => Promise<T>): Promise<T> {
   } catch (error) {
     const status = requestStatus(error)
     const hint =
-      status === 403 || status === 404 ? ' The token needs `permissions: contents: read` on this repository.' : ''
+      status === 403 || status === 404
+        ? ' The token needs `permissions: contents: read` on this repository.'
+        : ''
     throw new GitHubPublishError(
       `Could not read ${what}: ${status !== undefined ? `HTTP ${status}: ` : ''}${requestMessage(error)}.${hint}`,
       status === 403 ? 'contents' : undefined,
@@ -41,7 +43,9 @@ async function read<T>(what: string, fn: () => Promise<T>): Promise<T> {
 }
 
 export async function defaultBranch(octokit: Octokit, repo: Repo): Promise<string> {
-  const { data } = await read(`repository ${repo.owner}/${repo.repo}`, () => octokit.rest.repos.get({ ...repo }))
+  const { data } = await read(`repository ${repo.owner}/${repo.repo}`, () =>
+    octokit.rest.repos.get({ ...repo })
+  )
   return data.default_branch
 }
 
@@ -76,7 +80,9 @@ export async function subtreeSha(
 ): Promise<string | undefined> {
   let current = rootTree
   for (const segment of folder.split('/').filter(s => s !== '')) {
-    const { data } = await read(`tree ${current}`, () => octokit.rest.git.getTree({ ...repo, tree_sha: current }))
+    const { data } = await read(`tree ${current}`, () =>
+      octokit.rest.git.getTree({ ...repo, tree_sha: current })
+    )
     const entry = data.tree.find(e => e.path === segment && e.type === 'tree')
     if (!entry?.sha) return undefined
     current = entry.sha
@@ -88,7 +94,11 @@ export async function subtreeSha(
  * Every blob under a tree, keyed by path relative to it. A recursive listing GitHub truncated
  * (over 100,000 entries or 7 MB) is completed by listing each subtree on its own.
  */
-export async function listBlobs(octokit: Octokit, repo: Repo, treeSha: string): Promise<Map<string, TreeFile>> {
+export async function listBlobs(
+  octokit: Octokit,
+  repo: Repo,
+  treeSha: string
+): Promise<Map<string, TreeFile>> {
   const files = new Map<string, TreeFile>()
   const walk = async (sha: string, prefix: string): Promise<void> => {
     const { data } = await read(`tree ${sha}`, () =>
@@ -96,11 +106,14 @@ export async function listBlobs(octokit: Octokit, repo: Repo, treeSha: string): 
     )
     if (!data.truncated) {
       for (const e of data.tree) {
-        if (e.type === 'blob' && e.path && e.sha) files.set(prefix + e.path, { sha: e.sha, mode: e.mode ?? '100644' })
+        if (e.type === 'blob' && e.path && e.sha)
+          files.set(prefix + e.path, { sha: e.sha, mode: e.mode ?? '100644' })
       }
       return
     }
-    const { data: level } = await read(`tree ${sha}`, () => octokit.rest.git.getTree({ ...repo, tree_sha: sha }))
+    const { data: level } = await read(`tree ${sha}`, () =>
+      octokit.rest.git.getTree({ ...repo, tree_sha: sha })
+    )
     for (const e of level.tree) {
       if (!e.path || !e.sha) continue
       if (e.type === 'blob') files.set(prefix + e.path, { sha: e.sha, mode: e.mode ?? '100644' })
@@ -112,7 +125,12 @@ export async function listBlobs(octokit: Octokit, repo: Repo, treeSha: string): 
 }
 
 /** The state of `folder` in a commit. */
-export async function readFolder(octokit: Octokit, repo: Repo, commitSha: string, folder: string): Promise<FolderState> {
+export async function readFolder(
+  octokit: Octokit,
+  repo: Repo,
+  commitSha: string,
+  folder: string
+): Promise<FolderState> {
   const { treeSha, parents } = await readCommit(octokit, repo, commitSha)
   const folderSha = await subtreeSha(octokit, repo, treeSha, folder)
   const files = folderSha ? await listBlobs(octokit, repo, folderSha) : new Map<string, TreeFile>()

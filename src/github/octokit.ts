@@ -65,7 +65,12 @@ export function createOctokit(token: string, options: OctokitOptions): Octokit {
 
   const onLimit =
     (kind: string) =>
-    async (retryAfter: number, request: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
+    async (
+      retryAfter: number,
+      request: { method: string; url: string },
+      _octokit: unknown,
+      retryCount: number
+    ) => {
       const what = `${request.method} ${request.url}`
       if (retryCount >= retries) {
         log.warning(`GitHub ${kind} rate limit on ${what}: giving up after ${retries} retries.`)

@@ -72,7 +72,8 @@ const REF_ATTEMPTS = 3
 
 function normalizeFolder(folder: string): string {
   const f = folder.replace(/\\/g, '/').replace(/^\/+|\/+$/g, '')
-  if (!isSnapshotPath(f)) throw new GitHubPublishError(`The snapshot path '${folder}' is not a folder inside the repository.`)
+  if (!isSnapshotPath(f))
+    throw new GitHubPublishError(`The snapshot path '${folder}' is not a folder inside the repository.`)
   return f
 }
 
@@ -81,7 +82,9 @@ async function hashFiles(files: SnapshotFile[]): Promise<Map<string, { sha: stri
   const result = new Map<string, { sha: string; absPath: string }>()
   for (const file of files) {
     if (!isSnapshotPath(file.path)) {
-      throw new GitHubPublishError(`Snapshot file '${file.path}' is not a relative path with forward slashes.`)
+      throw new GitHubPublishError(
+        `Snapshot file '${file.path}' is not a relative path with forward slashes.`
+      )
     }
     if (result.has(file.path)) throw new GitHubPublishError(`Snapshot file '${file.path}' is listed twice.`)
     result.set(file.path, { sha: gitBlobSha(await readFile(file.absPath)), absPath: file.absPath })
@@ -173,7 +176,9 @@ async function uploadBlobs(
       octokit.rest.git.createBlob({ ...repo, content: bytes.toString('base64'), encoding: 'base64' })
     )
     if (data.sha !== change.sha) {
-      throw new GitHubPublishError(`GitHub stored '${change.path}' as blob ${data.sha}, expected ${change.sha}.`)
+      throw new GitHubPublishError(
+        `GitHub stored '${change.path}' as blob ${data.sha}, expected ${change.sha}.`
+      )
     }
     known.add(change.sha)
     uploaded++
@@ -202,7 +207,9 @@ async function pointBranch(
     } catch (error) {
       // 422: the ref moved or appeared/vanished under us (another run, a push); read it again.
       if (requestStatus(error) !== 422 || attempt >= REF_ATTEMPTS) {
-        return write(`${exists ? 'update' : 'create'} branch ${branch}`, 'contents', () => Promise.reject(error))
+        return write(`${exists ? 'update' : 'create'} branch ${branch}`, 'contents', () =>
+          Promise.reject(error)
+        )
       }
       const now = await branchSha(octokit, repo, branch)
       if (now === commit) return
@@ -225,7 +232,11 @@ async function deleteBranch(octokit: Octokit, repo: Repo, branch: string, log: L
  * Commits the snapshot on top of the base branch into `branch` and opens or refreshes the PR;
  * closes the PR when the base already has the snapshot. See the contract's "Pull request" section.
  */
-export async function publishSnapshot(octokit: Octokit, request: PublishRequest, log: Log): Promise<PublishResult> {
+export async function publishSnapshot(
+  octokit: Octokit,
+  request: PublishRequest,
+  log: Log
+): Promise<PublishResult> {
   const repo = { owner: request.owner, repo: request.repo }
   const folder = normalizeFolder(request.snapshotPath)
   const local = await hashFiles(request.files)
@@ -237,6 +248,8 @@ export async function publishSnapshot(octokit: Octokit, request: PublishRequest,
     )
   }
 
+  // Blobs uploaded by an earlier attempt are in the repository already.
+  const uploaded = new Set<string>()
   for (let attempt = 1; attempt <= BASE_ATTEMPTS; attempt++) {
     const baseSha = await branchSha(octokit, repo, base)
     if (!baseSha) {
@@ -266,9 +279,14 @@ export async function publishSnapshot(octokit: Octokit, request: PublishRequest,
 
     const headSha = await branchSha(octokit, repo, request.branch)
     const head = headSha ? await readFolder(octokit, repo, headSha, folder) : undefined
-    if (head && (await headIsCurrent(octokit, repo, folder, head, baseState, plannedFolder(baseState.files, plan)))) {
+    if (
+      head &&
+      (await headIsCurrent(octokit, repo, folder, head, baseState, plannedFolder(baseState.files, plan)))
+    ) {
       if (open) {
-        log.info(`Branch ${request.branch} already holds this snapshot; pull request #${open.number} stays as it is.`)
+        log.info(
+          `Branch ${request.branch} already holds this snapshot; pull request #${open.number} stays as it is.`
+        )
         return { operation: 'none', number: open.number, url: open.url, commitSha: head.commitSha, ...files }
       }
       // The branch is right but has no open PR (closed by hand, or a run that failed to open one).
@@ -276,8 +294,8 @@ export async function publishSnapshot(octokit: Octokit, request: PublishRequest,
       return result(operation, pull, head.commitSha, files)
     }
 
-    const known = new Set([...baseState.files.values(), ...(head?.files.values() ?? [])].map(f => f.sha))
-    await uploadBlobs(octokit, repo, plan, local, known, log)
+    for (const f of [...baseState.files.values(), ...(head?.files.values() ?? [])]) uploaded.add(f.sha)
+    await uploadBlobs(octokit, repo, plan, local, uploaded, log)
     const { data: tree } = await write(`create the snapshot tree`, 'contents', () =>
       octokit.rest.git.createTree({
         ...repo,
@@ -295,7 +313,12 @@ export async function publishSnapshot(octokit: Octokit, request: PublishRequest,
     )
     // No author or committer: GitHub then commits as the token's identity and signs the commit.
     const { data: commit } = await write(`create the snapshot commit`, 'contents', () =>
-      octokit.rest.git.createCommit({ ...repo, message: request.commitMessage, tree: tree.sha, parents: [baseSha] })
+      octokit.rest.git.createCommit({
+        ...repo,
+        message: request.commitMessage,
+        tree: tree.sha,
+        parents: [baseSha]
+      })
     )
     const baseNow = await branchSha(octokit, repo, base)
     if (baseNow !== baseSha) {

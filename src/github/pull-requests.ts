@@ -47,7 +47,12 @@ export async function updatePull(
   content: { title: string; body: string }
 ): Promise<PullRef> {
   const { data } = await write(`update pull request #${pull.number}`, 'pull-requests', () =>
-    octokit.rest.pulls.update({ ...repo, pull_number: pull.number, title: content.title, body: fitBody(content.body) })
+    octokit.rest.pulls.update({
+      ...repo,
+      pull_number: pull.number,
+      title: content.title,
+      body: fitBody(content.body)
+    })
   )
   return { number: data.number, url: data.html_url }
 }
@@ -111,14 +116,24 @@ export async function openPull(
         return { pull: await updatePull(octokit, repo, existing, pull), operation: 'updated' }
       }
     }
-    throw describeWriteFailure(`create the pull request from ${pull.branch} into ${pull.base}`, 'pull-requests', error)
+    throw describeWriteFailure(
+      `create the pull request from ${pull.branch} into ${pull.base}`,
+      'pull-requests',
+      error
+    )
   }
   await decorate(octokit, repo, created, pull, log)
   return { pull: created, operation: 'created' }
 }
 
 /** Labels and reviewers: a failure is a warning, the PR itself stands. */
-async function decorate(octokit: Octokit, repo: Repo, pull: PullRef, wanted: NewPull, log: Log): Promise<void> {
+async function decorate(
+  octokit: Octokit,
+  repo: Repo,
+  pull: PullRef,
+  wanted: NewPull,
+  log: Log
+): Promise<void> {
   if (wanted.labels.length > 0) {
     try {
       await octokit.rest.issues.addLabels({ ...repo, issue_number: pull.number, labels: wanted.labels })

@@ -106,7 +106,10 @@ export function plannedFolder(base: ReadonlyMap<string, TreeFile>, plan: Snapsho
 }
 
 /** True when a folder's files (path → sha) are exactly `expected`. */
-export function sameFiles(actual: ReadonlyMap<string, TreeFile>, expected: ReadonlyMap<string, string>): boolean {
+export function sameFiles(
+  actual: ReadonlyMap<string, TreeFile>,
+  expected: ReadonlyMap<string, string>
+): boolean {
   if (actual.size !== expected.size) return false
   for (const [path, sha] of expected) if (actual.get(path)?.sha !== sha) return false
   return true

@@ -1,0 +1,664 @@
+// The publisher against the GitHub stand-in (a real bare git repository behind GitHub's REST
+// shapes): commits through the Git Data API, PR lifecycle, and every fault GitHub produces.
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { VirtualClock } from '../src/common/clock.js'
+import { memoryLog } from '../src/common/log.js'
+import { GitHubPublishError } from '../src/github/errors.js'
+import { createOctokit, type Octokit } from '../src/github/octokit.js'
+import {
+  baseSnapshotView,
+  publishSnapshot,
+  type PublishRequest,
+  type SnapshotFile
+} from '../src/github/publish.js'
+import { startGitHubStandIn, type GitHubStandIn, type StandInOptions } from '../test/github/index.js'
+
+const START = Date.UTC(2026, 0, 1)
+
+interface Ctx {
+  gh: GitHubStandIn
+  log: ReturnType<typeof memoryLog>
+  clock: VirtualClock
+  octokit: Octokit
+}
+
+let scratch: string
+let dirs = 0
+const open: GitHubStandIn[] = []
+
+beforeAll(async () => {
+  scratch = await mkdtemp(path.join(tmpdir(), 'gh-publish-'))
+})
+afterAll(async () => {
+  await rm(scratch, { recursive: true, force: true })
+})
+afterEach(async () => {
+  while (open.length > 0) await open.pop()!.close()
+})
+
+async function setup(
+  options: StandInOptions = {},
+  seed: Record<string, string> = { 'README.md': '# repo\n' }
+) {
+  const gh = await startGitHubStandIn({ owner: 'acme', repo: 'contact-center', ...options })
+  open.push(gh)
+  await gh.commitFiles(options.defaultBranch ?? 'main', seed, 'Initial commit')
+  const log = memoryLog()
+  const clock = new VirtualClock(START)
+  const octokit = createOctokit(gh.token, {
+    baseUrl: gh.url,
+    log,
+    clock,
+    retryBackoffMs: 0,
+    writeSpacingMs: 1000
+  })
+  return { gh, log, clock, octokit } satisfies Ctx
+}
+
+const KIND: Record<string, string> = {
+  flows: 'flow',
+  queues: 'queue',
+  skills: 'skill',
+  'data-actions': 'data-action'
+}
+
+/** A manifest.json listing every given file (as the snapshot writer would). */
+function manifestFor(paths: string[]): string {
+  const resources = paths
+    .filter(p => p !== 'manifest.json')
+    .sort()
+    .map(p => ({
+      kind: KIND[p.split('/')[0]],
+      id: p,
+      name: path.posix.basename(p, '.yaml'),
+      path: p,
+      sha256: '0'.repeat(64),
+      dependsOn: []
+    }))
+  return JSON.stringify({ schemaVersion: 1, resources, unresolved: [] }, null, 2) + '\n'
+}
+
+/** Writes a snapshot (its files plus a manifest listing them) into a fresh folder. */
+async function snapshot(files: Record<string, string>): Promise<SnapshotFile[]> {
+  const dir = path.join(scratch, `snap-${++dirs}`)
+  const all = { ...files, 'manifest.json': manifestFor(Object.keys(files)) }
+  const out: SnapshotFile[] = []
+  for (const [p, content] of Object.entries(all)) {
+    const abs = path.join(dir, ...p.split('/'))
+    await mkdir(path.dirname(abs), { recursive: true })
+    await writeFile(abs, content)
+    out.push({ path: p, absPath: abs })
+  }
+  return out
+}
+
+function request(files: SnapshotFile[], overrides: Partial<PublishRequest> = {}): PublishRequest {
+  return {
+    owner: 'acme',
+    repo: 'contact-center',
+    snapshotPath: 'genesys',
+    files,
+    branch: 'genesys-snapshot',
+    base: '',
+    title: 'Genesys Cloud snapshot',
+    body: 'Report v1',
+    commitMessage: 'Update Genesys Cloud snapshot',
+    labels: [],
+    reviewers: [],
+    draft: false,
+    ...overrides
+  }
+}
+
+const V1 = {
+  'flows/inboundcall/Main_IVR.yaml': 'inboundCall:\n  name: Main IVR\n',
+  'queues/Support.yaml': 'name: Support\n',
+  'queues/Sales.yaml': 'name: Sales\n',
+  'skills/English.yaml': 'name: English\n'
+}
+
+const writesSince = (gh: GitHubStandIn, mark: number) =>
+  gh
+    .requests()
+    .slice(mark)
+    .filter(r => r.method !== 'GET')
+const count = (gh: GitHubStandIn, method: string, suffix: string, mark = 0) =>
+  gh
+    .requests()
+    .slice(mark)
+    .filter(r => r.method === method && r.path.endsWith(suffix)).length
+
+async function branchHead(gh: GitHubStandIn, branch: string): Promise<string | undefined> {
+  const { execFileSync } = await import('node:child_process')
+  try {
+    return execFileSync('git', [
+      '--git-dir',
+      gh.bareRepo,
+      'rev-parse',
+      '--verify',
+      '-q',
+      `refs/heads/${branch}`
+    ])
+      .toString()
+      .trim()
+  } catch {
+    return undefined
+  }
+}
+
+async function parentsOf(gh: GitHubStandIn, sha: string): Promise<string[]> {
+  const { execFileSync } = await import('node:child_process')
+  return execFileSync('git', ['--git-dir', gh.bareRepo, 'rev-list', '--parents', '-n', '1', sha])
+    .toString()
+    .trim()
+    .split(' ')
+    .slice(1)
+}
+
+describe('publishSnapshot', () => {
+  test('first publish: one signed commit on the base, only the needed blobs, a PR with labels, reviewers and draft', async () => {
+    const { gh, octokit, log } = await setup(
+      {},
+      { 'README.md': '# repo\n', 'genesys/README.md': 'Ours, not the action’s.\n' }
+    )
+    // Two files with the same bytes need one blob.
+    const files = await snapshot({ ...V1, 'skills/Spanish.yaml': 'name: English\n' })
+    const result = await publishSnapshot(
+      octokit,
+      request(files, {
+        labels: ['genesys', 'snapshot'],
+        reviewers: ['alice', 'acme/cc-admins'],
+        draft: true
+      }),
+      log
+    )
+
+    expect(result.operation).toBe('created')
+    expect(result.added).toEqual([
+      'flows/inboundcall/Main_IVR.yaml',
+      'manifest.json',
+      'queues/Sales.yaml',
+      'queues/Support.yaml',
+      'skills/English.yaml',
+      'skills/Spanish.yaml'
+    ])
+    expect(result.modified).toEqual([])
+    expect(result.removed).toEqual([])
+    expect(count(gh, 'POST', '/git/blobs')).toBe(files.length - 1)
+    expect(count(gh, 'POST', '/git/commits')).toBe(1)
+
+    expect(await gh.listFiles('genesys-snapshot', 'genesys/')).toEqual(
+      [...files.map(f => `genesys/${f.path}`), 'genesys/README.md'].sort()
+    )
+    for (const f of files) {
+      expect(await gh.readFile('genesys-snapshot', `genesys/${f.path}`)).toBe(
+        await import('node:fs/promises').then(fs => fs.readFile(f.absPath, 'utf8'))
+      )
+    }
+    expect(await gh.readFile('genesys-snapshot', 'genesys/README.md')).toBe('Ours, not the action’s.\n')
+    const head = await branchHead(gh, 'genesys-snapshot')
+    expect(result.commitSha).toBe(head)
+    expect(await parentsOf(gh, head!)).toEqual([await branchHead(gh, 'main')])
+    expect(gh.isVerified(head!)).toBe(true)
+
+    const pulls = gh.pulls()
+    expect(pulls).toHaveLength(1)
+    expect(pulls[0]).toMatchObject({
+      number: result.number,
+      state: 'open',
+      title: 'Genesys Cloud snapshot',
+      body: 'Report v1',
+      draft: true,
+      head: { ref: 'genesys-snapshot', sha: head },
+      base: { ref: 'main' },
+      labels: ['genesys', 'snapshot'],
+      requested_reviewers: ['alice'],
+      requested_teams: ['cc-admins']
+    })
+    expect(result.url).toBe(`https://github.com/acme/contact-center/pull/${result.number}`)
+    expect(log.lines.filter(l => l.level === 'warning')).toEqual([])
+  })
+
+  test('unchanged rerun makes no write at all', async () => {
+    const { gh, octokit, log } = await setup()
+    const files = await snapshot(V1)
+    const first = await publishSnapshot(octokit, request(files), log)
+    const head = await branchHead(gh, 'genesys-snapshot')
+    const mark = gh.requests().length
+
+    const again = await publishSnapshot(octokit, request(await snapshot(V1), { body: 'Report v2' }), log)
+    expect(again).toMatchObject({ operation: 'none', number: first.number, url: first.url, commitSha: head })
+    expect(again.added).toEqual(first.added)
+    expect(writesSince(gh, mark)).toEqual([])
+    expect(gh.pulls()[0].body).toBe('Report v1')
+  })
+
+  test('a changed snapshot force-pushes one new commit on the base and refreshes the PR', async () => {
+    const { gh, octokit, log } = await setup()
+    const first = await publishSnapshot(octokit, request(await snapshot(V1)), log)
+    const firstHead = await branchHead(gh, 'genesys-snapshot')
+    const mark = gh.requests().length
+
+    const v2 = {
+      ...V1,
+      'queues/Support.yaml': 'name: Support\nacw: 30\n',
+      'queues/Billing.yaml': 'name: Billing\n'
+    }
+    const result = await publishSnapshot(
+      octokit,
+      request(await snapshot(v2), { title: 'Snapshot v2', body: 'Report v2' }),
+      log
+    )
+
+    expect(result.operation).toBe('updated')
+    expect(result.number).toBe(first.number)
+    // Relative to main, the branch adds everything; Billing, Support and the manifest are new blobs.
+    expect(result.added).toContain('queues/Billing.yaml')
+    expect(count(gh, 'POST', '/git/blobs', mark)).toBe(3)
+    expect(count(gh, 'PATCH', '/git/refs/heads%2Fgenesys-snapshot', mark)).toBe(1)
+    const head = await branchHead(gh, 'genesys-snapshot')
+    expect(head).not.toBe(firstHead)
+    // Force-pushed: the new commit sits on main, not on the previous snapshot commit.
+    expect(await parentsOf(gh, head!)).toEqual([await branchHead(gh, 'main')])
+    expect(await gh.readFile('genesys-snapshot', 'genesys/queues/Support.yaml')).toBe(
+      'name: Support\nacw: 30\n'
+    )
+    const [pr] = gh.pulls()
+    expect(pr).toMatchObject({ state: 'open', title: 'Snapshot v2', body: 'Report v2', head: { sha: head } })
+    expect(gh.pulls()).toHaveLength(1)
+  })
+
+  test('files the base manifest lists and the new snapshot lacks are deleted; anything else in the folder stays', async () => {
+    const seed = {
+      'README.md': '# repo\n',
+      'genesys/README.md': 'notes\n',
+      'genesys/queues/hand-made.yaml': 'not in the manifest\n',
+      ...Object.fromEntries(Object.entries(V1).map(([p, c]) => [`genesys/${p}`, c])),
+      'genesys/manifest.json': manifestFor(Object.keys(V1))
+    }
+    const { gh, octokit, log } = await setup({}, seed)
+    const v2: Record<string, string> = { ...V1 }
+    delete v2['queues/Sales.yaml']
+    const result = await publishSnapshot(octokit, request(await snapshot(v2)), log)
+
+    expect(result.operation).toBe('created')
+    expect(result.removed).toEqual(['queues/Sales.yaml'])
+    expect(result.modified).toEqual(['manifest.json'])
+    expect(result.added).toEqual([])
+    const branch = await gh.listFiles('genesys-snapshot', 'genesys/')
+    expect(branch).not.toContain('genesys/queues/Sales.yaml')
+    expect(branch).toEqual(
+      expect.arrayContaining([
+        'genesys/README.md',
+        'genesys/queues/hand-made.yaml',
+        'genesys/queues/Support.yaml'
+      ])
+    )
+    expect(await gh.readFile('main', 'genesys/queues/Sales.yaml')).toBe('name: Sales\n')
+    // Only the manifest changed content; nothing else was uploaded.
+    expect(count(gh, 'POST', '/git/blobs')).toBe(1)
+  })
+
+  test('with no readable manifest on the base, stale files in the managed folders go, others stay', async () => {
+    const seed = {
+      'README.md': '# repo\n',
+      'genesys/notes.md': 'keep me\n',
+      'genesys/flows/inboundcall/Old.yaml': 'old flow\n',
+      'genesys/data-actions/Old.yaml': 'old action\n',
+      'genesys/manifest.json': '{ not json'
+    }
+    const { gh, octokit, log } = await setup({}, seed)
+    const result = await publishSnapshot(octokit, request(await snapshot(V1)), log)
+    expect(result.removed).toEqual(['data-actions/Old.yaml', 'flows/inboundcall/Old.yaml'])
+    expect(result.modified).toEqual(['manifest.json'])
+    const branch = await gh.listFiles('genesys-snapshot', 'genesys/')
+    expect(branch).toContain('genesys/notes.md')
+    expect(branch).not.toContain('genesys/flows/inboundcall/Old.yaml')
+  })
+
+  test('a snapshot the base already has: no PR when none is open; an open one is closed and its branch deleted', async () => {
+    const { gh, octokit, log } = await setup()
+    const first = await publishSnapshot(octokit, request(await snapshot(V1)), log)
+
+    // The same snapshot lands on main another way (a hand commit); the PR has nothing left to do.
+    const onMain = Object.fromEntries(
+      Object.entries({ ...V1, 'manifest.json': manifestFor(Object.keys(V1)) }).map(([p, c]) => [
+        `genesys/${p}`,
+        c
+      ])
+    )
+    await gh.commitFiles('main', onMain, 'Snapshot by hand')
+    const closed = await publishSnapshot(octokit, request(await snapshot(V1)), log)
+    expect(closed).toMatchObject({
+      operation: 'closed',
+      number: first.number,
+      added: [],
+      modified: [],
+      removed: []
+    })
+    expect(gh.pulls()[0].state).toBe('closed')
+    expect(gh.pulls()[0].merged).toBe(false)
+    expect(await branchHead(gh, 'genesys-snapshot')).toBeUndefined()
+
+    const mark = gh.requests().length
+    const none = await publishSnapshot(octokit, request(await snapshot(V1)), log)
+    expect(none.operation).toBe('none')
+    expect(none.number).toBeUndefined()
+    expect(writesSince(gh, mark)).toEqual([])
+  })
+
+  test('after the PR is merged, a rerun finds nothing to do', async () => {
+    const { gh, octokit, log } = await setup()
+    const first = await publishSnapshot(octokit, request(await snapshot(V1)), log)
+    await gh.mergePull(first.number!)
+    const mark = gh.requests().length
+    const result = await publishSnapshot(octokit, request(await snapshot(V1)), log)
+    expect(result.operation).toBe('none')
+    expect(writesSince(gh, mark)).toEqual([])
+    expect(gh.pulls().filter(p => p.state === 'open')).toEqual([])
+  })
+
+  test('an unrelated commit on the base leaves a current branch alone; a change to the snapshot folder rebuilds it', async () => {
+    const { gh, octokit, log } = await setup()
+    const first = await publishSnapshot(octokit, request(await snapshot(V1)), log)
+    const firstHead = await branchHead(gh, 'genesys-snapshot')
+
+    await gh.commitFiles('main', { 'docs/other.md': 'unrelated\n' })
+    let mark = gh.requests().length
+    const quiet = await publishSnapshot(octokit, request(await snapshot(V1)), log)
+    expect(quiet.operation).toBe('none')
+    expect(writesSince(gh, mark)).toEqual([])
+
+    // Someone edits the committed snapshot on main: the old branch would now conflict on merge.
+    await gh.commitFiles('main', { 'genesys/queues/Support.yaml': 'name: Support (hand edit)\n' })
+    mark = gh.requests().length
+    const rebuilt = await publishSnapshot(octokit, request(await snapshot(V1)), log)
+    expect(rebuilt).toMatchObject({ operation: 'updated', number: first.number })
+    expect(rebuilt.modified).toEqual(['queues/Support.yaml'])
+    const head = await branchHead(gh, 'genesys-snapshot')
+    expect(head).not.toBe(firstHead)
+    expect(await parentsOf(gh, head!)).toEqual([await branchHead(gh, 'main')])
+    // Every blob was already in the repository.
+    expect(count(gh, 'POST', '/git/blobs', mark)).toBe(0)
+  })
+
+  test('a current branch whose PR was closed by hand gets a new PR without a new commit', async () => {
+    const { gh, octokit, log } = await setup()
+    const first = await publishSnapshot(octokit, request(await snapshot(V1)), log)
+    await octokit.rest.pulls.update({
+      owner: 'acme',
+      repo: 'contact-center',
+      pull_number: first.number!,
+      state: 'closed'
+    })
+    const mark = gh.requests().length
+    const result = await publishSnapshot(octokit, request(await snapshot(V1)), log)
+    expect(result.operation).toBe('created')
+    expect(result.number).not.toBe(first.number)
+    expect(count(gh, 'POST', '/git/commits', mark)).toBe(0)
+    expect(count(gh, 'POST', '/pulls', mark)).toBe(1)
+  })
+
+  test('an explicit base branch and a nested snapshot path', async () => {
+    const { gh, octokit, log } = await setup()
+    await gh.commitFiles('develop', { 'config/genesys/README.md': 'dev\n' })
+    const result = await publishSnapshot(
+      octokit,
+      request(await snapshot(V1), { base: 'develop', snapshotPath: 'config/genesys' }),
+      log
+    )
+    expect(result.operation).toBe('created')
+    expect(gh.pulls()[0].base.ref).toBe('develop')
+    expect(await parentsOf(gh, result.commitSha!)).toEqual([await branchHead(gh, 'develop')])
+    expect(await gh.listFiles('genesys-snapshot', 'config/genesys/')).toContain(
+      'config/genesys/queues/Sales.yaml'
+    )
+  })
+
+  test('a truncated recursive tree listing is completed folder by folder', async () => {
+    const { gh, octokit, log } = await setup({ treeEntryLimit: 3 })
+    const first = await publishSnapshot(octokit, request(await snapshot(V1)), log)
+    expect(first.operation).toBe('created')
+    const mark = gh.requests().length
+    const again = await publishSnapshot(octokit, request(await snapshot(V1)), log)
+    expect(again.operation).toBe('none')
+    expect(writesSince(gh, mark)).toEqual([])
+    expect(
+      gh
+        .requests()
+        .slice(mark)
+        .some(r => r.path.includes('/git/trees/') && r.query === '')
+    ).toBe(true)
+  })
+
+  test('refuses a branch that is the base, and file paths that escape the folder', async () => {
+    const { octokit, log } = await setup()
+    await expect(
+      publishSnapshot(octokit, request(await snapshot(V1), { branch: 'main' }), log)
+    ).rejects.toThrow(/is the base branch/)
+    const files = await snapshot(V1)
+    await expect(
+      publishSnapshot(
+        octokit,
+        request([...files, { path: '../escape.yaml', absPath: files[0].absPath }]),
+        log
+      )
+    ).rejects.toThrow(/not a relative path/)
+  })
+})
+
+describe('publishSnapshot under faults', () => {
+  test('5xx answers are retried', async () => {
+    const { gh, octokit, log } = await setup()
+    gh.setFaults({ status5xxRate: 0.5 })
+    const result = await publishSnapshot(octokit, request(await snapshot(V1), { labels: ['x'] }), log)
+    expect(result.operation).toBe('created')
+    const statuses = gh.requests().map(r => r.status)
+    expect(statuses.filter(s => s === 502).length).toBeGreaterThan(0)
+    expect(statuses.filter(s => s === 503).length).toBeGreaterThan(0)
+    expect(gh.pulls()).toHaveLength(1)
+    expect(gh.pulls()[0].labels).toEqual(['x'])
+    expect(await gh.listFiles('genesys-snapshot', 'genesys/')).toHaveLength(Object.keys(V1).length + 1)
+  })
+
+  test.each([
+    ['primary', 403],
+    ['secondary', 403],
+    ['secondary', 429],
+    ['primary', 429]
+  ] as const)('a %s rate limit (HTTP %d) waits on the clock and retries', async (kind, status) => {
+    const { gh, octokit, log, clock } = await setup()
+    gh.setFaults({ rateLimitNext: { count: 2, kind, retryAfter: 120, status } })
+    const started = Date.now()
+    const result = await publishSnapshot(octokit, request(await snapshot(V1)), log)
+    expect(result.operation).toBe('created')
+    expect(gh.requests().filter(r => r.status === status)).toHaveLength(2)
+    // Two waits of about 120 s on the virtual clock, hardly any real time.
+    expect(clock.now() - START).toBeGreaterThanOrEqual(2 * 120 * 1000)
+    expect(Date.now() - started).toBeLessThan(20000)
+    expect(
+      log.lines.filter(l => l.level === 'warning' && l.message.includes(`${kind} rate limit`))
+    ).toHaveLength(2)
+  })
+
+  test('writes are spaced on the clock as GitHub asks', async () => {
+    const { gh, octokit, log, clock } = await setup()
+    await publishSnapshot(octokit, request(await snapshot(V1)), log)
+    const writes = writesSince(gh, 0).length
+    expect(writes).toBeGreaterThan(5)
+    expect(clock.now() - START).toBeGreaterThanOrEqual((writes - 1) * 1000)
+  })
+
+  test('a rate limit that outlasts the retries fails, naming the limit', async () => {
+    const { gh, octokit, log } = await setup()
+    gh.setFaults({ rateLimitNext: { count: 50, kind: 'secondary', retryAfter: 1 } })
+    await expect(publishSnapshot(octokit, request(await snapshot(V1)), log)).rejects.toThrow(/rate limit/i)
+    expect(gh.requests().length).toBeLessThanOrEqual(8)
+  })
+
+  test('a PR opened by a concurrent run is found and updated', async () => {
+    const { gh, octokit, log } = await setup()
+    gh.setFaults({ concurrentPrOnCreate: true })
+    const result = await publishSnapshot(octokit, request(await snapshot(V1), { body: 'Ours' }), log)
+    expect(result.operation).toBe('updated')
+    const openPulls = gh.pulls().filter(p => p.state === 'open')
+    expect(openPulls).toHaveLength(1)
+    expect(openPulls[0]).toMatchObject({
+      number: result.number,
+      body: 'Ours',
+      title: 'Genesys Cloud snapshot'
+    })
+    expect(
+      gh.requests().some(r => r.method === 'POST' && r.path.endsWith('/pulls') && r.status === 422)
+    ).toBe(true)
+  })
+
+  test('a branch moved under the update is re-read and updated again', async () => {
+    const { gh, octokit, log } = await setup()
+    await publishSnapshot(octokit, request(await snapshot(V1)), log)
+    gh.setFaults({ moveBranchOnUpdate: true })
+    const mark = gh.requests().length
+    const result = await publishSnapshot(
+      octokit,
+      request(await snapshot({ ...V1, 'skills/English.yaml': 'name: English\nlevel: 2\n' })),
+      log
+    )
+    expect(result.operation).toBe('updated')
+    const patches = gh
+      .requests()
+      .slice(mark)
+      .filter(r => r.method === 'PATCH' && r.path.includes('/git/refs/'))
+    expect(patches.map(r => r.status)).toEqual([422, 200])
+    expect(await branchHead(gh, 'genesys-snapshot')).toBe(result.commitSha)
+    expect(await gh.readFile('genesys-snapshot', 'CONCURRENT.md')).toBeUndefined()
+  })
+
+  test('a base moved during the commit is rebuilt on its new head', async () => {
+    const { gh, octokit, log } = await setup()
+    gh.setFaults({ moveBaseOnCommit: true })
+    const result = await publishSnapshot(octokit, request(await snapshot(V1)), log)
+    expect(result.operation).toBe('created')
+    expect(count(gh, 'POST', '/git/commits')).toBe(2)
+    const main = await branchHead(gh, 'main')
+    expect(await gh.readFile('main', 'CONCURRENT.md')).toBeDefined()
+    expect(await parentsOf(gh, result.commitSha!)).toEqual([main])
+    expect(await gh.readFile('genesys-snapshot', 'CONCURRENT.md')).toBeDefined()
+    // The second attempt reuses the blobs the first one uploaded.
+    expect(count(gh, 'POST', '/git/blobs')).toBe(Object.keys(V1).length + 1)
+  })
+
+  test('without contents: write the error names the permission, and branch and PR stay as they were', async () => {
+    const { gh, octokit, log } = await setup()
+    await publishSnapshot(octokit, request(await snapshot(V1)), log)
+    const before = { head: await branchHead(gh, 'genesys-snapshot'), pulls: gh.pulls() }
+    gh.setFaults({ forbidWrites: 'contents' })
+    const error = await publishSnapshot(
+      octokit,
+      request(await snapshot({ ...V1, 'queues/New.yaml': 'name: New\n' }), {
+        title: 'Changed',
+        body: 'Changed'
+      }),
+      log
+    ).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(GitHubPublishError)
+    expect((error as GitHubPublishError).permission).toBe('contents')
+    expect((error as Error).message).toMatch(/contents: write/)
+    expect((error as Error).message).toMatch(/Resource not accessible by integration/)
+    expect(await branchHead(gh, 'genesys-snapshot')).toBe(before.head)
+    expect(gh.pulls()).toEqual(before.pulls)
+  })
+
+  test('without pull-requests: write the error names the permission; the next run opens the PR without recommitting', async () => {
+    const { gh, octokit, log } = await setup()
+    gh.setFaults({ forbidWrites: 'pull-requests' })
+    const error = await publishSnapshot(octokit, request(await snapshot(V1)), log).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(GitHubPublishError)
+    expect((error as GitHubPublishError).permission).toBe('pull-requests')
+    expect((error as Error).message).toMatch(/pull-requests: write/)
+    expect(gh.pulls()).toEqual([])
+
+    gh.setFaults({})
+    const mark = gh.requests().length
+    const result = await publishSnapshot(octokit, request(await snapshot(V1)), log)
+    expect(result.operation).toBe('created')
+    expect(count(gh, 'POST', '/git/commits', mark)).toBe(0)
+  })
+
+  test('failing labels and reviewers are warnings; the PR still counts', async () => {
+    const { gh, octokit, log } = await setup({ collaborators: ['alice'] })
+    const result = await publishSnapshot(
+      octokit,
+      request(await snapshot(V1), { reviewers: ['mallory'], labels: ['snapshot'] }),
+      log
+    )
+    expect(result.operation).toBe('created')
+    expect(gh.pulls()[0].requested_reviewers).toEqual([])
+    const warnings = log.lines.filter(l => l.level === 'warning').map(l => l.message)
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toMatch(/mallory/)
+    expect(warnings[0]).toMatch(/collaborator/)
+  })
+
+  test('a repository without draft PRs gets a ready PR and a warning', async () => {
+    const { gh, octokit, log } = await setup({ draftPullRequests: false })
+    const result = await publishSnapshot(octokit, request(await snapshot(V1), { draft: true }), log)
+    expect(result.operation).toBe('created')
+    expect(gh.pulls()[0].draft).toBe(false)
+    expect(log.lines.some(l => l.level === 'warning' && /draft/i.test(l.message))).toBe(true)
+  })
+
+  test('a missing base branch is an error that names it', async () => {
+    const { octokit, log } = await setup()
+    await expect(
+      publishSnapshot(octokit, request(await snapshot(V1), { base: 'release' }), log)
+    ).rejects.toThrow(/base branch 'release' does not exist/)
+  })
+
+  test('the token never reaches the log or an error', async () => {
+    const { gh, octokit, log } = await setup()
+    gh.setFaults({ status5xxRate: 0.3, forbidWrites: 'pull-requests' })
+    const error = await publishSnapshot(octokit, request(await snapshot(V1)), log).catch((e: unknown) => e)
+    expect(log.secrets).toContain(gh.token)
+    for (const line of log.lines) expect(line.message).not.toContain(gh.token)
+    expect(String((error as Error).message)).not.toContain(gh.token)
+    expect(JSON.stringify((error as Error & { cause?: unknown }).cause ?? null)).not.toContain(gh.token)
+  })
+})
+
+describe('baseSnapshotView', () => {
+  test('reads the base branch manifest and files', async () => {
+    const manifest = manifestFor(Object.keys(V1))
+    const { octokit } = await setup(
+      {},
+      {
+        'README.md': '# repo\n',
+        'genesys/manifest.json': manifest,
+        'genesys/queues/Sales.yaml': 'name: Sales\n'
+      }
+    )
+    const view = await baseSnapshotView(octokit, {
+      owner: 'acme',
+      repo: 'contact-center',
+      base: '',
+      snapshotPath: 'genesys'
+    })
+    expect(view.manifest?.resources.map(r => r.path)).toEqual(Object.keys(V1).sort())
+    expect(await view.read('queues/Sales.yaml')).toBe('name: Sales\n')
+    expect(await view.read('queues/Support.yaml')).toBeUndefined()
+    expect(await view.read('manifest.json')).toBe(manifest)
+  })
+
+  test('a missing branch or folder reads as an empty snapshot', async () => {
+    const { octokit } = await setup()
+    for (const options of [
+      { base: 'nope', snapshotPath: 'genesys' },
+      { base: 'main', snapshotPath: 'genesys' }
+    ]) {
+      const view = await baseSnapshotView(octokit, { owner: 'acme', repo: 'contact-center', ...options })
+      expect(view.manifest).toBeUndefined()
+      expect(await view.read('manifest.json')).toBeUndefined()
+    }
+  })
+})
