@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import {
   buildManifest,
   danglingReferences,
+  jsonErrorOffset,
   parseManifest,
   pathProblem,
   serializeManifest,
@@ -264,5 +265,62 @@ describe('pathProblem', () => {
     const why = pathProblem(p, kind)
     if (expected === undefined) expect(why).toBeUndefined()
     else expect(why).toMatch(expected)
+  })
+})
+
+describe('jsonErrorOffset', () => {
+  function parses(t: string): boolean {
+    try {
+      JSON.parse(t)
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  test('agrees with JSON.parse on valid and broken JSON', () => {
+    const jsonish = fc.string({
+      unit: fc.constantFrom(
+        '{',
+        '}',
+        '[',
+        ']',
+        ',',
+        ':',
+        '"',
+        '\\',
+        'u',
+        '0',
+        '1',
+        '-',
+        '.',
+        'e',
+        't',
+        'r',
+        'n',
+        ' ',
+        '\n',
+        'a'
+      ),
+      maxLength: 24
+    })
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.jsonValue().map(v => JSON.stringify(v, null, 2)),
+          jsonish
+        ),
+        t => {
+          expect(jsonErrorOffset(t) === undefined).toBe(parses(t))
+        }
+      ),
+      { numRuns: 2000 }
+    )
+  })
+
+  test('points at the place of the error', () => {
+    const text = '{\n  "a": 1,\n  "b": [1, 2,],\n  "c": 3\n}'
+    const offset = jsonErrorOffset(text)!
+    expect(text.slice(0, offset).split('\n').length).toBe(3)
   })
 })

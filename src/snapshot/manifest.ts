@@ -164,14 +164,96 @@ export function pathProblem(p: string, kind?: ResourceKind): string | undefined 
   return undefined
 }
 
-/** JSON.parse's error position as a 1-based line, when the message gives one. */
-function jsonErrorLine(text: string, error: unknown): number | undefined {
-  const message = error instanceof Error ? error.message : String(error)
-  const lineCol = /line (\d+) column \d+/.exec(message)
-  if (lineCol) return Number(lineCol[1])
-  const position = /position (\d+)/.exec(message)
-  if (position) return text.slice(0, Number(position[1])).split('\n').length
-  return undefined
+/**
+ * Offset of the first syntax error in `text` as JSON, or undefined when it is valid. JSON.parse's
+ * messages give no position for some errors on some Node versions, and a user fixing a hand-merged
+ * manifest needs the line.
+ */
+export function jsonErrorOffset(text: string): number | undefined {
+  let i = 0
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i])) i++
+  }
+  const fail = (): never => {
+    throw i
+  }
+  const literal = (word: string) => {
+    if (text.startsWith(word, i)) i += word.length
+    else fail()
+  }
+  const string = () => {
+    if (text[i] !== '"') fail()
+    i++
+    while (i < text.length && text[i] !== '"') {
+      const c = text.charCodeAt(i)
+      if (c < 0x20) fail()
+      if (text[i] === '\\') {
+        i++
+        if (text[i] === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail()
+          i += 4
+        } else if (!'"\\/bfnrt'.includes(text[i] ?? 'x')) fail()
+      }
+      i++
+    }
+    if (i >= text.length) fail()
+    i++
+  }
+  const number = () => {
+    const m = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(i, i + 400))
+    if (!m) fail()
+    i += m![0].length
+  }
+  const value = (depth: number): void => {
+    if (depth > 1000) fail()
+    ws()
+    const c = text[i]
+    if (c === '{') {
+      i++
+      ws()
+      if (text[i] === '}') return void i++
+      for (;;) {
+        ws()
+        string()
+        ws()
+        if (text[i] !== ':') fail()
+        i++
+        value(depth + 1)
+        ws()
+        if (text[i] === ',') i++
+        else if (text[i] === '}') return void i++
+        else fail()
+      }
+    } else if (c === '[') {
+      i++
+      ws()
+      if (text[i] === ']') return void i++
+      for (;;) {
+        value(depth + 1)
+        ws()
+        if (text[i] === ',') i++
+        else if (text[i] === ']') return void i++
+        else fail()
+      }
+    } else if (c === '"') string()
+    else if (c === 't') literal('true')
+    else if (c === 'f') literal('false')
+    else if (c === 'n') literal('null')
+    else number()
+  }
+  try {
+    value(0)
+    ws()
+    if (i < text.length) fail()
+    return undefined
+  } catch (at) {
+    if (typeof at === 'number') return Math.min(at, text.length)
+    throw at
+  }
+}
+
+function lineAtOffset(text: string, offset: number): number {
+  return text.slice(0, offset).split('\n').length
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -194,11 +276,10 @@ export function parseManifest(text: string): { manifest?: Manifest; problems: Ma
     data = JSON.parse(text)
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error)
-    return {
-      problems: [
-        { message: `${MANIFEST_FILE} is not valid JSON (${detail})`, line: jsonErrorLine(text, error) }
-      ]
-    }
+    const offset = jsonErrorOffset(text)
+    const problem: ManifestProblem = { message: `${MANIFEST_FILE} is not valid JSON (${detail})` }
+    if (offset !== undefined) problem.line = lineAtOffset(text, offset)
+    return { problems: [problem] }
   }
 
   // JSON is YAML: its parse tree gives each entry's line for the messages below.
@@ -213,7 +294,8 @@ export function parseManifest(text: string): { manifest?: Manifest; problems: Ma
   const problems: ManifestProblem[] = []
   let usable = true
   const problem = (message: string, path: (string | number)[] = [], structural = false) => {
-    problems.push({ message, line: lineAt(path) })
+    const line = lineAt(path)
+    problems.push(line !== undefined ? { message, line } : { message })
     if (structural) usable = false
   }
 
