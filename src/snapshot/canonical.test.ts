@@ -197,6 +197,18 @@ describe('canonicalYaml', () => {
     expect(parse(text, { schema: 'yaml-1.1', merge: true })).toEqual({ config: { s, [s]: 1 } })
   })
 
+  test('property: strings that look like YAML 1.1 numbers, bools or dates stay strings for 1.1 readers', () => {
+    const unit = fc.constantFrom(...'0123456789.:-+_eExobBYNyntrufalsOo~ '.split(''))
+    fc.assert(
+      fc.property(fc.string({ unit, maxLength: 12 }), s => {
+        const text = canonicalYaml('skill', { name: s })
+        expect(parse(text, { schema: 'yaml-1.1' })).toEqual({ name: s })
+        expect(parse(text)).toEqual({ name: s })
+      }),
+      { numRuns: 1000 }
+    )
+  })
+
   test('long strings stay on one line: a one-character edit is a one-line diff', () => {
     const long = 'word '.repeat(100).trim()
     const text = canonicalYaml('skill', { name: long })

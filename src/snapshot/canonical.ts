@@ -167,7 +167,9 @@ export function canonicalValue(kind: CanonicalKind, apiObject: unknown): unknown
 // something else: yes/no/on/off/y/n, sexagesimal numbers, 1_000, dates. The `yaml` package's YAML 1.2
 // output leaves them plain; quote them so every reader sees a string.
 function readsDifferentlyIn11(s: string): boolean {
-  if (s.includes('\n')) return false
+  // Only short strings of these characters can be a YAML 1.1 bool, null, number or timestamp; the
+  // rest skip the (slower) check below.
+  if (s.length > 64 || !/^[\w.+\-: ~]*$/.test(s)) return false
   const core = yamlStringify(s, { lineWidth: 0 })
   if (core.startsWith('"') || core.startsWith("'") || core.startsWith('|') || core.startsWith('>'))
     return false
