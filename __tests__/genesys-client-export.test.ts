@@ -1,0 +1,176 @@
+/**
+ * Flow export jobs against the simulated org: zips of many flows, single-flow YAML, and every way a
+ * batch can fail (Failure, stuck job, refused or expired download, corrupt zip, a flow missing from
+ * the zip), each of which must end in the right bytes or a bounded, reported failure.
+ */
+import { VirtualClock } from '../src/common/clock.js'
+import { memoryLog } from '../src/common/log.js'
+import { GenesysClient, type GenesysClientOptions } from '../src/genesys/client.js'
+import { exportFlows, type FlowToExport } from '../src/genesys/export-jobs.js'
+import { startSimOrg } from '../test/sim/index.js'
+import type { SimOptions, SimOrg } from '../test/sim/types.js'
+
+const sims: SimOrg[] = []
+const clients: GenesysClient[] = []
+
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map(c => c.close()))
+  await Promise.all(sims.splice(0).map(s => s.close()))
+})
+
+async function setup(options: SimOptions = {}, overrides: Partial<GenesysClientOptions> = {}) {
+  const clock = new VirtualClock()
+  const org = await startSimOrg({ clock, flows: 24, ...options })
+  sims.push(org)
+  const log = memoryLog()
+  const client = new GenesysClient({
+    apiUrl: org.url,
+    loginUrl: org.url,
+    clientId: org.clientId,
+    clientSecret: org.clientSecret,
+    concurrency: 4,
+    requestsPerMinute: 6000,
+    clock,
+    log,
+    random: () => 0.5,
+    ...overrides
+  })
+  clients.push(client)
+  const flows: FlowToExport[] = org.org.flows
+    .filter(f => f.publishedVersion && !f.deleted)
+    .map(f => ({ id: f.id, version: f.publishedVersion!, name: f.name, type: f.type.toUpperCase() }))
+  return { org, client, clock, log, flows }
+}
+
+/** Runs an export, collecting what onFlow received (and failing on a flow delivered twice). */
+async function run(
+  client: GenesysClient,
+  flows: FlowToExport[],
+  options: Partial<Parameters<typeof exportFlows>[2]> = {}
+) {
+  const got = new Map<string, Buffer>()
+  const result = await exportFlows(client, flows, {
+    onFlow: async (flow, yaml) => {
+      if (got.has(flow.id)) throw new Error(`flow ${flow.id} delivered twice`)
+      got.set(flow.id, yaml)
+    },
+    ...options
+  })
+  return { got, failed: result.failed }
+}
+
+const jobsCreated = (c: GenesysClient): number => c.stats().byEndpoint['POST /api/v2/flows/export/jobs'] ?? 0
+
+function expectExact(org: SimOrg, got: Map<string, Buffer>, flows: FlowToExport[]): void {
+  expect([...got.keys()].sort()).toEqual(flows.map(f => f.id).sort())
+  for (const flow of flows) expect(got.get(flow.id)?.toString('utf8')).toBe(org.org.flowYaml(flow.id))
+}
+
+describe('exportFlows', () => {
+  it('exports every flow byte for byte through zips of several flows', async () => {
+    const { org, client, flows } = await setup()
+    expect(flows.length).toBeGreaterThan(15)
+    const { got, failed } = await run(client, flows, { batchSize: 8 })
+    expect(failed).toEqual([])
+    expectExact(org, got, flows)
+    expect(jobsCreated(client)).toBe(Math.ceil(flows.length / 8))
+    expect(client.stats().byEndpoint['GET (export download URL)']).toBe(Math.ceil(flows.length / 8))
+  })
+
+  it('exports a single flow from its plain YAML download', async () => {
+    const { org, client, flows } = await setup()
+    const { got, failed } = await run(client, flows.slice(0, 1))
+    expect(failed).toEqual([])
+    expectExact(org, got, flows.slice(0, 1))
+  })
+
+  it('splits a failed batch down to the flow that fails, and reports only that one', async () => {
+    const { org, client, flows } = await setup()
+    const bad = flows[5]
+    org.setFaults({ failExportFlowIds: [bad.id] })
+    const { got, failed } = await run(client, flows, { batchSize: 12, singleFlowAttempts: 2 })
+    expect(failed.map(f => f.flow.id)).toEqual([bad.id])
+    expect(failed[0].reason).toMatch(/could not find the flow/)
+    expectExact(
+      org,
+      got,
+      flows.filter(f => f.id !== bad.id)
+    )
+    // Halving 12 down to 1 takes a handful of jobs, not one per flow.
+    expect(jobsCreated(client)).toBeLessThanOrEqual(
+      Math.ceil(flows.length / 12) + 2 * Math.ceil(Math.log2(12)) + 2
+    )
+  })
+
+  it('gives up on a stuck job after jobTimeoutMs, bounded, on the virtual clock', async () => {
+    const { org, client, clock, flows } = await setup()
+    org.setFaults({ stuckExportJobs: true })
+    const some = flows.slice(0, 4)
+    const t0 = clock.now()
+    const { got, failed } = await run(client, some, { jobTimeoutMs: 60_000, singleFlowAttempts: 1 })
+    expect(got.size).toBe(0)
+    expect(failed.map(f => f.flow.id).sort()).toEqual(some.map(f => f.id).sort())
+    for (const f of failed) expect(f.reason).toMatch(/did not finish within 60 s/)
+    // 4 → 2+2 → 1+1+1+1: seven jobs, each abandoned after a minute of virtual polling.
+    expect(jobsCreated(client)).toBe(7)
+    expect(clock.now() - t0).toBeGreaterThanOrEqual(3 * 60_000)
+    // Polls back off to 5 s: about 12 a minute per job, not one per millisecond.
+    expect(client.stats().byEndpoint['GET /api/v2/flows/export/jobs/{jobId}']).toBeLessThanOrEqual(7 * 20)
+  })
+
+  it('re-runs a job whose download URL is refused (expired) and then succeeds', async () => {
+    const { org, client, flows } = await setup()
+    org.setFaults({ downloadStatus: 403 })
+    const some = flows.slice(0, 6)
+    // Clear the fault once the first download was refused.
+    const watcher = (async () => {
+      for (let i = 0; i < 10_000 && !org.stats().byEndpoint['GET /sim/downloads/{token}']; i++) {
+        await new Promise(resolve => setTimeout(resolve, 2))
+      }
+      org.setFaults({ downloadStatus: null })
+    })()
+    const { got, failed } = await run(client, some, { batchSize: 6 })
+    await watcher
+    expect(failed).toEqual([])
+    expectExact(org, got, some)
+    expect(jobsCreated(client)).toBe(2)
+  })
+
+  it('reports flows whose downloads are always refused, without a word of the signed URL', async () => {
+    const { org, client, log, flows } = await setup()
+    org.setFaults({ downloadStatus: 403 })
+    const some = flows.slice(0, 3)
+    const { got, failed } = await run(client, some, { singleFlowAttempts: 2, log })
+    expect(got.size).toBe(0)
+    expect(failed).toHaveLength(3)
+    for (const f of failed) expect(f.reason).toMatch(/refused \(403\)/)
+    // Per job: one run + 2 re-runs; 3 → 2+1 → 1+1 → each single tried twice: bounded.
+    expect(jobsCreated(client)).toBeLessThanOrEqual(3 * (1 + 2 + 3 + 3))
+    for (const text of [...failed.map(f => f.reason), ...log.lines.map(l => l.message)]) {
+      expect(text).not.toMatch(/Signature=|X-Amz-|\/sim\/downloads\//)
+      expect(text).not.toContain(org.clientSecret)
+    }
+  })
+
+  it('splits a batch whose zip is corrupt until single-flow downloads come through', async () => {
+    const { org, client, flows } = await setup()
+    org.setFaults({ corruptZip: true })
+    const some = flows.slice(0, 5)
+    const { got, failed } = await run(client, some, { batchSize: 5 })
+    expect(failed).toEqual([])
+    expectExact(org, got, some)
+    expect(jobsCreated(client)).toBeGreaterThan(1)
+  })
+
+  it('exports a flow the zip left out on its own, keeping the rest of the zip', async () => {
+    const { org, client, flows } = await setup()
+    const some = flows.slice(0, 10)
+    const dropped = [some[2].id, some[7].id]
+    org.setFaults({ zipDropsFlowIds: dropped })
+    const { got, failed } = await run(client, some, { batchSize: 10 })
+    expect(failed).toEqual([])
+    expectExact(org, got, some)
+    // One job for the batch, then one single-flow job for each dropped flow.
+    expect(jobsCreated(client)).toBe(3)
+  })
+})
