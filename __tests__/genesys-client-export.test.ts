@@ -3,9 +3,11 @@
  * batch can fail (Failure, stuck job, refused or expired download, corrupt zip, a flow missing from
  * the zip), each of which must end in the right bytes or a bounded, reported failure.
  */
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { VirtualClock } from '../src/common/clock.js'
 import { memoryLog } from '../src/common/log.js'
-import { GenesysClient, type GenesysClientOptions } from '../src/genesys/client.js'
+import { GenesysApiError, GenesysClient, type GenesysClientOptions } from '../src/genesys/client.js'
 import { exportFlows, type FlowToExport } from '../src/genesys/export-jobs.js'
 import { startSimOrg } from '../test/sim/index.js'
 import type { SimOptions, SimOrg } from '../test/sim/types.js'
@@ -75,6 +77,9 @@ describe('exportFlows', () => {
     expectExact(org, got, flows)
     expect(jobsCreated(client)).toBe(Math.ceil(flows.length / 8))
     expect(client.stats().byEndpoint['GET (export download URL)']).toBe(Math.ceil(flows.length / 8))
+    // Every request is counted, login and downloads included, as the org counted them.
+    expect(client.stats().total).toBe(org.stats().total)
+    expect(client.stats().byEndpoint['POST /oauth/token']).toBe(org.stats().byEndpoint['POST /oauth/token'])
   })
 
   it('exports a single flow from its plain YAML download', async () => {
@@ -172,5 +177,86 @@ describe('exportFlows', () => {
     expectExact(org, got, some)
     // One job for the batch, then one single-flow job for each dropped flow.
     expect(jobsCreated(client)).toBe(3)
+  })
+
+  it('stops at once when the OAuth client may not create export jobs, naming the permission', async () => {
+    let posts = 0
+    const server = http.createServer((req, res) => {
+      if (req.url === '/oauth/token') {
+        res.writeHead(200, { 'content-type': 'application/json' })
+        res.end(JSON.stringify({ access_token: 'token-of-a-client-without-roles', expires_in: 86400 }))
+        return
+      }
+      if (req.method === 'POST') posts++
+      res.writeHead(403, { 'content-type': 'application/json' })
+      res.end(
+        JSON.stringify({
+          message: 'You are not authorized to perform the requested action.',
+          code: 'not.authorized',
+          status: 403
+        })
+      )
+    })
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+      const client = new GenesysClient({
+        apiUrl: url,
+        loginUrl: url,
+        clientId: 'id',
+        clientSecret: 'a-secret-nobody-should-see',
+        concurrency: 2,
+        requestsPerMinute: 600,
+        clock: new VirtualClock()
+      })
+      clients.push(client)
+      const flows = Array.from({ length: 20 }, (_, i) => ({
+        id: `f${i}`,
+        version: '1.0',
+        name: `F${i}`,
+        type: 'INBOUNDCALL'
+      }))
+      const err = await run(client, flows, { batchSize: 5, concurrentJobs: 1 }).catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(GenesysApiError)
+      expect((err as GenesysApiError).status).toBe(403)
+      expect((err as GenesysApiError).message).toContain('architect:jobExport:create')
+      // No splitting or retrying a permission problem: one job attempt, not one per flow.
+      expect(posts).toBe(1)
+    } finally {
+      await new Promise(resolve => server.close(resolve))
+    }
+  })
+
+  it('keeps every secret, token and signed URL out of results, errors and the log under every fault', async () => {
+    const { org, client, log, flows } = await setup({ tokenTtlSeconds: 300 }, { maxRetries: 8 })
+    org.setFaults({
+      errorRate: 0.1,
+      resetRate: 0.05,
+      malformedRate: 0.05,
+      failExportFlowIds: [flows[0].id],
+      zipDropsFlowIds: [flows[3].id],
+      downloadStatus: 403
+    })
+    const texts: string[] = []
+    const first = await run(client, flows.slice(0, 8), { batchSize: 4, singleFlowAttempts: 1, log })
+    texts.push(...first.failed.map(f => f.reason))
+    org.setFaults({ downloadStatus: null })
+    const second = await run(client, flows.slice(0, 8), { batchSize: 4, singleFlowAttempts: 2, log })
+    texts.push(...second.failed.map(f => f.reason))
+    expect(second.failed.map(f => f.flow.id)).toEqual([flows[0].id])
+    for (const path of ['/api/v2/no/such/thing', '/api/v2/routing/queues/x']) {
+      const err = await client.request('GET', path).catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(GenesysApiError)
+      texts.push((err as GenesysApiError).message)
+    }
+    texts.push(...log.lines.map(l => l.message))
+    expect(log.lines.length).toBeGreaterThan(0)
+    const secrets = [org.clientSecret, ...log.secrets]
+    expect(log.secrets.length).toBeGreaterThanOrEqual(3) // secret, Basic value, a token
+    for (const text of texts) {
+      for (const secret of secrets) expect(text).not.toContain(secret)
+      expect(text).not.toMatch(/Bearer\s+\S|Basic\s+\S/i)
+      expect(text).not.toMatch(/Signature=|X-Amz-|\/sim\/downloads\/[0-9a-f]/i)
+    }
   })
 })
