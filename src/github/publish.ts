@@ -155,36 +155,81 @@ async function headIsCurrent(
   return parentFolder === base.folderSha
 }
 
-/** Uploads the blobs the repository does not have yet; checks GitHub computed the same ids. */
-async function uploadBlobs(
+/** Most inline file content sent in one tree request; larger snapshots chain several trees. */
+const TREE_CHUNK_BYTES = 4 * 1024 * 1024
+
+type TreeEntry = {
+  path: string
+  mode: '100644' | '100755'
+  type: 'blob'
+  sha?: string | null
+  content?: string
+}
+
+/**
+ * Builds the snapshot tree on `baseTree`. New text files travel inline in the tree requests (GitHub
+ * writes their blobs), so a first snapshot of thousands of files costs a few write requests instead
+ * of one spaced write per file; content GitHub already has is named by blob id, deletions by `sha: null`,
+ * and only bytes that are not valid UTF-8 go up as blobs of their own.
+ */
+async function createSnapshotTree(
   octokit: Octokit,
   repo: Repo,
+  folder: string,
+  baseTree: string,
+  baseModes: Map<string, string>,
   plan: SnapshotPlan,
   local: Map<string, { sha: string; absPath: string }>,
-  known: Set<string>,
-  log: Log
-): Promise<number> {
-  let uploaded = 0
-  for (const change of plan.changes) {
-    if (change.sha === null || known.has(change.sha)) continue
-    const file = local.get(change.path)!
-    const bytes = await readFile(file.absPath)
-    if (gitBlobSha(bytes) !== change.sha) {
-      throw new GitHubPublishError(`Snapshot file '${change.path}' changed while it was being published.`)
-    }
-    const { data } = await write(`upload ${change.path}`, 'contents', () =>
-      octokit.rest.git.createBlob({ ...repo, content: bytes.toString('base64'), encoding: 'base64' })
+  known: Set<string>
+): Promise<string> {
+  let tree = baseTree
+  let chunk: TreeEntry[] = []
+  let chunkBytes = 0
+  const flush = async (): Promise<void> => {
+    if (chunk.length === 0) return
+    const entries = chunk
+    const { data } = await write('create the snapshot tree', 'contents', () =>
+      octokit.rest.git.createTree({ ...repo, base_tree: tree, tree: entries })
     )
-    if (data.sha !== change.sha) {
-      throw new GitHubPublishError(
-        `GitHub stored '${change.path}' as blob ${data.sha}, expected ${change.sha}.`
-      )
-    }
-    known.add(change.sha)
-    uploaded++
+    tree = data.sha
+    chunk = []
+    chunkBytes = 0
   }
-  log.debug(`Uploaded ${uploaded} blob(s).`)
-  return uploaded
+  for (const change of plan.changes) {
+    const entry: TreeEntry = {
+      path: `${folder}/${change.path}`,
+      mode: baseModes.get(change.path) === '100755' ? '100755' : '100644',
+      type: 'blob'
+    }
+    if (change.sha === null || known.has(change.sha)) {
+      entry.sha = change.sha
+    } else {
+      const bytes = await readFile(local.get(change.path)!.absPath)
+      if (gitBlobSha(bytes) !== change.sha) {
+        throw new GitHubPublishError(`Snapshot file '${change.path}' changed while it was being published.`)
+      }
+      const text = bytes.toString('utf8')
+      if (Buffer.from(text, 'utf8').equals(bytes)) {
+        if (chunkBytes + bytes.length > TREE_CHUNK_BYTES) await flush()
+        entry.content = text
+        chunkBytes += bytes.length
+      } else {
+        const { data } = await write(`upload ${change.path}`, 'contents', () =>
+          octokit.rest.git.createBlob({ ...repo, content: bytes.toString('base64'), encoding: 'base64' })
+        )
+        if (data.sha !== change.sha) {
+          throw new GitHubPublishError(
+            `GitHub stored '${change.path}' as blob ${data.sha}, expected ${change.sha}.`
+          )
+        }
+        entry.sha = data.sha
+      }
+      known.add(change.sha)
+    }
+    chunk.push(entry)
+  }
+  await flush()
+  return tree
 }
 
 /** Points the branch at `commit`: create it, or force-update it; a refused update is re-read and retried. */
@@ -295,28 +340,23 @@ export async function publishSnapshot(
     }
 
     for (const f of [...baseState.files.values(), ...(head?.files.values() ?? [])]) uploaded.add(f.sha)
-    await uploadBlobs(octokit, repo, plan, local, uploaded, log)
-    const { data: tree } = await write(`create the snapshot tree`, 'contents', () =>
-      octokit.rest.git.createTree({
-        ...repo,
-        base_tree: baseState.treeSha,
-        tree: plan.changes.map(c => {
-          const mode = baseState.files.get(c.path)?.mode
-          return {
-            path: `${folder}/${c.path}`,
-            mode: mode === '100755' ? ('100755' as const) : ('100644' as const),
-            type: 'blob' as const,
-            sha: c.sha
-          }
-        })
-      })
+    const baseModes = new Map([...baseState.files].map(([path, f]) => [path, f.mode]))
+    const treeSha = await createSnapshotTree(
+      octokit,
+      repo,
+      folder,
+      baseState.treeSha,
+      baseModes,
+      plan,
+      local,
+      uploaded
     )
     // No author or committer: GitHub then commits as the token's identity and signs the commit.
     const { data: commit } = await write(`create the snapshot commit`, 'contents', () =>
       octokit.rest.git.createCommit({
         ...repo,
         message: request.commitMessage,
-        tree: tree.sha,
+        tree: treeSha,
         parents: [baseSha]
       })
     )

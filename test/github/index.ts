@@ -60,6 +60,8 @@ export interface RequestRecord {
   query: string
   status: number
   operationId?: string
+  /** POST git/trees and git/blobs: the file contents the request carried, by tree path ('' for a blob). */
+  contentPaths?: string[]
 }
 
 export interface GitHubStandIn {
@@ -727,6 +729,21 @@ export async function startGitHubStandIn(options: StandInOptions = {}): Promise<
     }
   }
 
+  // Which file contents a write carried, so tests can hold "only changed files are sent".
+  function contentPathsOf(record: RequestRecord, chunks: Buffer[]): string[] | undefined {
+    if (record.method !== 'POST') return undefined
+    try {
+      if (record.path.endsWith('/git/blobs')) return ['']
+      if (!record.path.endsWith('/git/trees')) return undefined
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+        tree?: { path: string; content?: string }[]
+      }
+      return (body.tree ?? []).filter(e => e.content !== undefined).map(e => e.path)
+    } catch {
+      return undefined
+    }
+  }
+
   let requestCounter = 0
   const requestId = () => `F00D:${(++requestCounter).toString(16).toUpperCase()}:5EED`
 
@@ -753,6 +770,7 @@ export async function startGitHubStandIn(options: StandInOptions = {}): Promise<
           reply = { status: 500, body: basicError(`stand-in error: ${String(error)}`, 500) }
         }
         record.status = reply.status
+        record.contentPaths = contentPathsOf(record, chunks)
         record.operationId = reply.operationId
         const headers: Record<string, string> = {
           'content-type': 'application/json; charset=utf-8',
