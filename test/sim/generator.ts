@@ -259,6 +259,7 @@ export function generateOrg(o: GenerateOptions): OrgState {
     book(type).reserve(a.name)
     flowSpecs.push({ name: a.name, type })
   }
+  const awkwardCount = flowSpecs.length
   const typeRng = new Rng(o.seed, 'flow-types')
   const present = new Set(flowSpecs.map(s => s.type))
   const byWeight = [...o.flowTypes].sort((a, b) => TYPE_WEIGHTS[b] - TYPE_WEIGHTS[a])
@@ -266,7 +267,6 @@ export function generateOrg(o: GenerateOptions): OrgState {
     if (!present.has(t) && flowSpecs.length < o.flows) flowSpecs.push({ name: '', type: t })
   const weights = o.flowTypes.map(t => [t, TYPE_WEIGHTS[t]] as const)
   while (flowSpecs.length < o.flows) flowSpecs.push({ name: '', type: typeRng.weighted(weights) })
-  const awkwardCount = flowSpecs.length
   flowSpecs.forEach((spec, i) => {
     const rng = new Rng(o.seed, 'flow-name', i)
     if (!spec.name) spec.name = book(spec.type).fresh(() => flowName(rng, spec.type))
@@ -429,10 +429,8 @@ export function generateOrg(o: GenerateOptions): OrgState {
     deps.others = [...new Map(otherRefs.map(x => [x.id, { id: x.id, name: x.name, type: x.type }])).values()]
   })
 
-  for (const f of flows) {
-    state.pinNames(f)
-    state.addFlowRecord(f)
-  }
+  for (const f of flows) state.addFlowRecord(f)
+  for (const f of flows) state.pinNames(f)
   return state
 }
 
@@ -581,7 +579,7 @@ const SECRET_KINDS: readonly SecretKind[] = [
     const password = `Sec${rng.token(20)}`
     const basic = Buffer.from(`api-user:${password}`).toString('base64')
     req.headers = { ...(req.headers as Json), Authorization: `Basic ${basic}` }
-    return [basic, password]
+    return [basic]
   },
   (req, rng) => {
     const secret = rng.token(40)
@@ -596,7 +594,7 @@ const SECRET_KINDS: readonly SecretKind[] = [
 
 export function defaultCounts(flows: number): { queues: number; skills: number; dataActions: number } {
   return {
-    queues: Math.max(12, Math.ceil(flows / 4)),
+    queues: Math.max(20, Math.ceil(flows / 4)),
     skills: Math.max(8, Math.ceil(flows / 3)),
     dataActions: Math.max(10, Math.ceil(flows / 8))
   }
