@@ -107,6 +107,27 @@ describe('exportFlows', () => {
     )
   })
 
+  it('retries a flow Archy could not find (its rate limiting) after a growing wait, and then gets it', async () => {
+    const { org, client, clock, log, flows } = await setup()
+    const flow = flows[2]
+    org.setFaults({ failExportFlowIds: [flow.id] })
+    // The fault clears once the client has said it will try again.
+    const watcher = (async () => {
+      for (let i = 0; i < 10_000 && !log.lines.some(l => /trying again/.test(l.message)); i++) {
+        await new Promise(resolve => setTimeout(resolve, 1))
+      }
+      org.setFaults({ failExportFlowIds: [] })
+    })()
+    const t0 = clock.now()
+    const { got, failed } = await run(client, [flow], { log, retryDelayMs: 4_000 })
+    await watcher
+    expect(failed).toEqual([])
+    expectExact(org, got, [flow])
+    // Archy's "could not find the flow" waits three times the base delay.
+    expect(clock.now() - t0).toBeGreaterThanOrEqual(12_000)
+    expect(jobsCreated(client)).toBe(2)
+  })
+
   it('gives up on a stuck job after jobTimeoutMs, bounded, on the virtual clock', async () => {
     const { org, client, clock, flows } = await setup()
     org.setFaults({ stuckExportJobs: true })

@@ -24,6 +24,11 @@ export interface ExportFlowsOptions {
   concurrentJobs?: number
   /** Tries for a flow exported on its own before it is reported failed; default 3. */
   singleFlowAttempts?: number
+  /**
+   * Wait before the n-th retry of a single flow is n times this; default 5 s, tripled when Archy
+   * reported rate limiting ("could not find the flow ... exit code 107").
+   */
+  retryDelayMs?: number
   /** Called once per exported flow with its YAML. */
   onFlow: (flow: FlowToExport, yaml: Buffer) => Promise<void>
   log?: Log
@@ -81,6 +86,7 @@ export async function exportFlows(
   const firstPoll = Math.max(1, options.pollIntervalMs ?? 1_000)
   const jobTimeoutMs = options.jobTimeoutMs ?? 600_000
   const singleFlowAttempts = Math.max(1, options.singleFlowAttempts ?? 3)
+  const retryDelayMs = Math.max(0, options.retryDelayMs ?? 5_000)
   const jobs = new ConcurrencyLimit(Math.max(1, options.concurrentJobs ?? 4))
   const failed: ExportFlowsResult['failed'] = []
   const delivered = new Set<string>()
@@ -203,7 +209,7 @@ export async function exportFlows(
     let reason = firstReason
     for (let tries = 1; tries < singleFlowAttempts; tries++) {
       // Archy reports rate limiting as "could not find the flow"; give it time before the next try.
-      const wait = (isArchyRateLimited(reason) ? 15_000 : 5_000) * tries
+      const wait = (isArchyRateLimited(reason) ? 3 : 1) * retryDelayMs * tries
       log.debug(
         `Flow '${flow.name}' (${flow.id}) did not export (${reason}); trying again in ${wait / 1000} s.`
       )
