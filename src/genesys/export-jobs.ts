@@ -1,6 +1,6 @@
 import { silentLog, type Log } from '../common/log.js'
 import { ConcurrencyLimit } from './budget.js'
-import type { GenesysClient } from './client.js'
+import { DOWNLOAD_ENDPOINT, type GenesysClient } from './client.js'
 import { GenesysApiError, stripUrlQueries } from './errors.js'
 import { CorruptArchiveError, matchEntriesToFlows, readExportDownload } from './export-archive.js'
 import type { ExportJobCreated, ExportJobState } from './types.js'
@@ -54,13 +54,13 @@ type JobOutcome =
   | { kind: 'failed'; reason: string }
   | { kind: 'expired'; reason: string }
 
-/** Errors that no re-run can fix: the OAuth client's token or permissions. */
+/**
+ * Errors that no re-run or split can fix, so they end the export at once: the OAuth client's token
+ * or permissions (401/403), or the API out of reach even after the client's own retries.
+ */
 function isFatal(err: unknown): err is GenesysApiError {
-  return (
-    err instanceof GenesysApiError &&
-    (err.status === 401 || err.status === 403) &&
-    err.endpoint !== 'GET (export download URL)'
-  )
+  if (!(err instanceof GenesysApiError) || err.endpoint === DOWNLOAD_ENDPOINT) return false
+  return err.status === 401 || err.status === 403 || err.status === undefined
 }
 
 /** Splits `items` in two halves (the first one the larger). */
