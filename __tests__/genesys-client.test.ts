@@ -207,7 +207,8 @@ describe('request budget and 429', () => {
     const clock = new VirtualClock()
     // The org allows 60 a minute; the client is told 600, so it will run into the limit.
     const org = await sim({ clock, rateLimitPerMinute: 60 })
-    const c = client(org, { concurrency: 8, requestsPerMinute: 600 })
+    const log = memoryLog()
+    const c = client(org, { concurrency: 8, requestsPerMinute: 600, log })
     const t0 = clock.now()
     const results = await Promise.all(
       Array.from({ length: 150 }, () => c.request<{ id: string }>('GET', '/api/v2/organizations/me'))
@@ -218,6 +219,10 @@ describe('request budget and 429', () => {
     // Each window's overflow is bounded by what was already in flight, not by the requests waiting.
     expect(org.stats().rateLimited).toBeLessThanOrEqual(3 * 8)
     expect(c.stats().rateLimited).toBe(org.stats().rateLimited)
+    // One log line per pause, not one per 429 that was already in flight.
+    const pauses = logged(log).filter(l => /pausing requests/.test(l)).length
+    expect(pauses).toBeGreaterThanOrEqual(2)
+    expect(pauses).toBeLessThanOrEqual(4)
   })
 
   it('paces requests to the budget, so a client within the limit never sees a 429', async () => {

@@ -202,10 +202,15 @@ export class GenesysClient {
           errorBody?.message
         )
         // Everyone waits, not just this request: others would only collect more 429s.
-        this.budget.pauseUntil(this.clock.now() + wait)
-        this.log.info(
-          `Genesys Cloud rate limit reached (${endpoint}); pausing requests for ${Math.ceil(wait / 1000)} s.`
-        )
+        const until = this.clock.now() + wait
+        const alreadyPaused = this.budget.pausedUntilMs() ?? -Infinity
+        this.budget.pauseUntil(until)
+        if (until > alreadyPaused + 1_000) {
+          // One line per pause, not one per request that was already in flight.
+          this.log.info(
+            `Genesys Cloud rate limit reached (${endpoint}); pausing requests for ${Math.ceil(wait / 1000)} s.`
+          )
+        }
         continue
       }
       rateLimitedInARow = 0
