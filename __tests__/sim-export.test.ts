@@ -80,14 +80,13 @@ describe('export jobs', () => {
     const api = await apiClient(s)
     const twins = s.org.flows.filter(f => f.name === 'Customer Care' && f.publishedVersion)
     expect(twins).toHaveLength(2)
-    const others = published(s)
-      .filter(f => !twins.includes(f))
-      .slice(0, 3)
-    const named = others[0]
+    const traversal = s.org.flows.find(f => f.name === '../../etc/passwd' && f.publishedVersion)!
+    const [named, plain] = published(s).filter(f => !twins.includes(f) && f !== traversal)
     const flows = [
       ...twins.map(t => entry(t)),
       entry(named, { fileName: 'by-id-' + named.id }),
-      ...others.slice(1).map(o => entry(o))
+      entry(traversal),
+      entry(plain)
     ]
     const { states } = await runJob(api, flows)
     const done = states[states.length - 1]
@@ -103,6 +102,10 @@ describe('export jobs', () => {
     const contents = Object.values(files).map(b => new TextDecoder().decode(b))
     for (const t of twins) expect(contents).toContain(s.org.flowYaml(t.id))
     for (const n of names) expect(() => parse(new TextDecoder().decode(files[n]))).not.toThrow()
+    // Archy-style names: flow name and version, no path separators left.
+    expect(names).toContain(s.org.exportFileName(plain.id))
+    expect(names).toContain(`.._.._etc_passwd_v${parseInt(traversal.publishedVersion!, 10)}-0.yaml`)
+    expect(names.every(n => !n.includes('/') && !n.includes('\\'))).toBe(true)
   })
 
   test('validation: no flows, too many flows, bad exportType → 400; unknown job → 404', async () => {

@@ -448,6 +448,17 @@ describe('login, tokens and the rate limit', () => {
   })
 })
 
+describe('latency', () => {
+  test('latencyMs is spent on the sim clock for every response', async () => {
+    const clock = new VirtualClock()
+    const s = await sim({ flows: 5, clock, latencyMs: 250 })
+    const t0 = clock.now()
+    const api = await apiClient(s)
+    await api('/api/v2/organizations/me')
+    expect(clock.now() - t0).toBeGreaterThanOrEqual(500)
+  })
+})
+
 describe('request counting', () => {
   test('counts by endpoint template, total, reset', async () => {
     const s = await sim({ flows: 5 })
