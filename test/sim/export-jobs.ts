@@ -248,8 +248,10 @@ export class ExportJobs {
     for (const f of files) {
       if (faults.zipDropsFlowIds.includes(f.flowId)) continue
       let name = f.name
-      for (let n = 2; used.has(name.toLowerCase()); n++) name = f.name.replace(/(\.[^.]+)$/, ` (${n})$1`)
-      used.add(name.toLowerCase())
+      // Unique even where file systems fold case or Unicode forms.
+      const key = (x: string): string => x.normalize('NFC').toLowerCase()
+      for (let n = 2; used.has(key(name)); n++) name = f.name.replace(/(\.[^.]+)$/, ` (${n})$1`)
+      used.add(key(name))
       zip[name] = [f.bytes, { mtime }]
     }
     let bytes: Uint8Array = zipSync(zip, { level: 6, mtime })

@@ -1,0 +1,301 @@
+// The export pipeline in-process, against the simulated org over real HTTP: completeness of the
+// closure, exact flow bytes, unresolved references, hostile names, redaction, determinism, filters,
+// incremental reruns and validate mode on the result.
+import { createHash } from 'node:crypto'
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { VirtualClock } from '../src/common/clock.js'
+import { memoryLog } from '../src/common/log.js'
+import { GenesysClient } from '../src/genesys/client.js'
+import { readInputs } from '../src/inputs.js'
+import { runPipeline, type PipelineOutcome } from '../src/pipeline.js'
+import type { Manifest } from '../src/snapshot/model.js'
+import { validateSnapshot } from '../src/snapshot/validate.js'
+import { startSimOrg, type SimOrg } from '../test/sim/index.js'
+
+let scratch: string
+beforeAll(async () => {
+  scratch = await mkdtemp(path.join(tmpdir(), 'export-'))
+})
+afterAll(async () => {
+  await rm(scratch, { recursive: true, force: true })
+})
+
+let workspaces = 0
+function newWorkspace(): string {
+  return path.join(scratch, `ws-${++workspaces}`)
+}
+
+interface Run extends PipelineOutcome {
+  log: ReturnType<typeof memoryLog>
+  summary: string
+  manifest: Manifest
+  stats: ReturnType<GenesysClient['stats']>
+}
+
+async function snapshot(sim: SimOrg, workspace: string, values: Record<string, string> = {}): Promise<Run> {
+  const inputs = readInputs(
+    name =>
+      ({
+        'client-id': sim.clientId,
+        'client-secret': sim.clientSecret,
+        'api-url': sim.url,
+        'pull-request': 'false',
+        ...values
+      })[name] ?? '',
+    { GITHUB_WORKSPACE: workspace }
+  )
+  const log = memoryLog()
+  let summary = ''
+  // The sim and the client share one virtual clock: pacing, polls and retry waits cost no real time.
+  const clock = sim.clock
+  let client: GenesysClient | undefined
+  const outcome = await runPipeline(inputs, {
+    log,
+    clock,
+    genesys: i => {
+      client = new GenesysClient({
+        apiUrl: i.hosts!.apiUrl,
+        loginUrl: i.hosts!.loginUrl,
+        clientId: i.clientId,
+        clientSecret: i.clientSecret,
+        concurrency: i.concurrency,
+        requestsPerMinute: i.requestsPerMinute,
+        clock,
+        log
+      })
+      return client
+    },
+    github: () => {
+      throw new Error('no GitHub in these tests')
+    },
+    summary: async md => {
+      summary += md
+    }
+  })
+  let manifest: Manifest = { schemaVersion: 1, resources: [], unresolved: [] }
+  if (inputs.mode !== 'validate') {
+    manifest = JSON.parse(
+      await readFile(path.join(workspace, 'genesys', 'manifest.json'), 'utf8')
+    ) as Manifest
+  }
+  return { ...outcome, log, summary, manifest, stats: client!.stats() }
+}
+
+async function treeHash(dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>()
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue
+    const full = path.join(entry.parentPath, entry.name)
+    out.set(
+      path.relative(dir, full),
+      createHash('sha256')
+        .update(await readFile(full))
+        .digest('hex')
+    )
+  }
+  return out
+}
+
+const RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$/i
+
+describe('a full snapshot of an org with every flow type', () => {
+  let sim: SimOrg
+  let run: Run
+  let workspace: string
+  beforeAll(async () => {
+    sim = await startSimOrg({ seed: 5, flows: 60, clock: new VirtualClock() })
+    workspace = newWorkspace()
+    run = await snapshot(sim, workspace)
+  })
+  afterAll(() => sim.close())
+
+  test('every published flow is there, as the export job returned it, byte for byte', async () => {
+    const published = sim.org.flows.filter(f => !f.deleted && f.publishedVersion)
+    const flows = run.manifest.resources.filter(r => r.kind === 'flow')
+    expect(flows.map(f => f.id).sort()).toEqual(published.map(f => f.id).sort())
+    // The org has every flow type; each published one lands in its own folder.
+    expect(new Set(sim.org.flows.map(f => f.type)).size).toBe(20)
+    expect(new Set(flows.map(f => f.type))).toEqual(new Set(published.map(f => f.type)))
+    for (const f of flows) {
+      const info = sim.org.flow(f.id)!
+      expect(f.version).toBe(info.publishedVersion)
+      expect(f.path.startsWith(`flows/${info.type}/`)).toBe(true)
+      const bytes = await readFile(path.join(workspace, 'genesys', f.path), 'utf8')
+      expect(bytes).toBe(sim.org.flowYaml(f.id))
+    }
+    expect(run.outputs.flows).toBe(String(flows.length))
+  })
+
+  test('never-published flows are reported as skipped, not dropped silently', () => {
+    const unpublished = sim.org.flows.filter(f => !f.deleted && !f.publishedVersion)
+    expect(unpublished.length).toBeGreaterThan(0)
+    for (const f of unpublished) {
+      expect(run.manifest.resources.some(r => r.id === f.id)).toBe(false)
+      expect(run.summary).toContain('never published')
+    }
+  })
+
+  test('the closure is complete: every queue, skill, data action and flow the flows use', () => {
+    const published = sim.org.flows.filter(f => !f.deleted && f.publishedVersion).map(f => f.id)
+    const closure = sim.org.closure(published) as unknown as Record<string, Iterable<string>>
+    const have = new Set(run.manifest.resources.map(r => `${r.kind}:${r.id}`))
+    const missing: string[] = []
+    for (const [key, kind] of [
+      ['queues', 'queue'],
+      ['skills', 'skill'],
+      ['dataActions', 'data-action'],
+      ['flows', 'flow']
+    ] as const) {
+      for (const id of closure[key] ?? []) {
+        const deleted = sim.org.deletedQueues.some(q => q.id === id)
+        if (!deleted && !have.has(`${kind}:${id}`)) missing.push(`${kind}:${id}`)
+      }
+    }
+    expect(missing).toEqual([])
+    expect(run.outputs.queues).toBe(String(run.manifest.resources.filter(r => r.kind === 'queue').length))
+    expect(Number(run.outputs.skills)).toBeGreaterThan(0)
+    expect(Number(run.outputs['data-actions'])).toBeGreaterThan(0)
+  })
+
+  test('references to deleted queues are unresolved, with the referring flow', () => {
+    expect(sim.org.deletedQueues.length).toBeGreaterThan(0)
+    for (const q of sim.org.deletedQueues) {
+      const entries = run.manifest.unresolved.filter(u => u.kind === 'queue' && u.id === q.id)
+      expect(entries.length).toBeGreaterThan(0)
+      for (const u of entries)
+        expect(run.manifest.resources.some(r => `${r.kind}:${r.id}` === u.from)).toBe(true)
+    }
+  })
+
+  test('every dependsOn edge names a resource or an unresolved entry', () => {
+    const resources = new Set(run.manifest.resources.map(r => `${r.kind}:${r.id}`))
+    const unresolved = new Set(run.manifest.unresolved.map(u => `${u.kind}:${u.id}`))
+    for (const r of run.manifest.resources)
+      for (const d of r.dependsOn) expect(resources.has(d) || unresolved.has(d)).toBe(true)
+  })
+
+  test('hostile names land in safe, unique paths inside the folder', () => {
+    const byFolder = new Map<string, Set<string>>()
+    for (const r of run.manifest.resources) {
+      const segments = r.path.split('/')
+      const file = segments[segments.length - 1]
+      expect(r.path).not.toMatch(/\\|\.\.|^\//)
+      // eslint-disable-next-line no-control-regex
+      expect(file).not.toMatch(/^[.\s]|[.\s]$|[<>:"|?*\x00-\x1f]/)
+      expect(file.replace(/\.yaml$/, '')).not.toMatch(RESERVED)
+      expect(Buffer.byteLength(file)).toBeLessThanOrEqual(255)
+      const folder = segments.slice(0, -1).join('/')
+      const seen = byFolder.get(folder) ?? new Set()
+      expect(seen.has(file.toLowerCase())).toBe(false)
+      seen.add(file.toLowerCase())
+      byFolder.set(folder, seen)
+    }
+    expect(run.manifest.resources.some(r => /[^\x20-\x7e]/.test(r.name))).toBe(true)
+  })
+
+  test('credentials never reach a file, and the summary says what was redacted', async () => {
+    const secrets = sim.seededSecrets()
+    expect(secrets.length).toBeGreaterThan(0)
+    for (const file of (await treeHash(path.join(workspace, 'genesys'))).keys()) {
+      const text = await readFile(path.join(workspace, 'genesys', file), 'utf8')
+      for (const secret of secrets) expect(text).not.toContain(secret)
+    }
+    expect(run.summary.toLowerCase()).toContain('redact')
+  })
+
+  test('validate mode passes on the snapshot the action wrote', async () => {
+    expect(await validateSnapshot(path.join(workspace, 'genesys'))).toEqual([])
+  })
+
+  test('a second full run against the unchanged org writes identical bytes', async () => {
+    const second = newWorkspace()
+    await snapshot(sim, second, { incremental: 'false' })
+    expect(await treeHash(path.join(second, 'genesys'))).toEqual(
+      await treeHash(path.join(workspace, 'genesys'))
+    )
+  })
+
+  test('an incremental rerun exports nothing and gives the same bytes as a full run', async () => {
+    sim.resetStats()
+    const rerun = await snapshot(sim, workspace)
+    expect(rerun.outputs.changed).toBe('false')
+    expect(sim.stats().byEndpoint['POST /api/v2/flows/export/jobs'] ?? 0).toBe(0)
+    expect(sim.stats().byEndpoint['GET /api/v2/architect/dependencytracking/consumedresources'] ?? 0).toBe(0)
+    const full = newWorkspace()
+    await snapshot(sim, full, { incremental: 'false' })
+    expect(await treeHash(path.join(workspace, 'genesys'))).toEqual(
+      await treeHash(path.join(full, 'genesys'))
+    )
+  })
+})
+
+describe('changes, filters and faults', () => {
+  let sim: SimOrg
+  beforeEach(async () => {
+    sim = await startSimOrg({ seed: 9, flows: 40, clock: new VirtualClock() })
+  })
+  afterEach(() => sim.close())
+
+  test('a republished flow is the only one exported again; a deleted one vanishes', async () => {
+    const workspace = newWorkspace()
+    const first = await snapshot(sim, workspace)
+    const flows = first.manifest.resources.filter(r => r.kind === 'flow')
+    const version = sim.publishFlow(flows[0].id)
+    sim.deleteFlow(flows[1].id)
+    sim.resetStats()
+    const second = await snapshot(sim, workspace)
+    expect(second.outputs.changed).toBe('true')
+    expect(sim.stats().byEndpoint['POST /api/v2/flows/export/jobs']).toBe(1)
+    const republished = second.manifest.resources.find(r => r.id === flows[0].id)!
+    expect(republished.version).toBe(version)
+    expect(await readFile(path.join(workspace, 'genesys', republished.path), 'utf8')).toBe(
+      sim.org.flowYaml(flows[0].id)
+    )
+    const removedStillUsed = second.manifest.resources.some(r => r.dependsOn.includes(`flow:${flows[1].id}`))
+    expect(second.manifest.resources.some(r => r.id === flows[1].id)).toBe(false)
+    if (!removedStillUsed) {
+      await expect(readFile(path.join(workspace, 'genesys', flows[1].path))).rejects.toThrow()
+    }
+  })
+
+  test('filters pick the roots; what they use comes along whatever its type', async () => {
+    const run = await snapshot(sim, newWorkspace(), { 'flow-types': 'inboundcall', exclude: '*test*' })
+    const roots = sim.org.flows.filter(
+      f => !f.deleted && f.publishedVersion && f.type === 'inboundcall' && !/test/i.test(f.name)
+    )
+    const ids = new Set(run.manifest.resources.filter(r => r.kind === 'flow').map(r => r.id))
+    for (const f of roots) expect(ids.has(f.id)).toBe(true)
+    const closure = sim.org.closure(roots.map(f => f.id)) as unknown as { flows: Iterable<string> }
+    for (const id of closure.flows) expect(ids.has(id)).toBe(true)
+    for (const id of ids) {
+      const info = sim.org.flow(id)!
+      if (info.type === 'inboundcall' && !/test/i.test(info.name)) continue
+      expect([...closure.flows]).toContain(id)
+    }
+  })
+
+  test('a forbidden queue is unresolved with the reason, and the run goes on', async () => {
+    const queue = sim.org.queues.find(q =>
+      sim.org.flows.some(f => !f.deleted && f.publishedVersion && f.deps.queues.includes(q.id))
+    )!
+    sim.setFaults({ forbiddenQueueIds: [queue.id] })
+    const run = await snapshot(sim, newWorkspace())
+    expect(run.failure).toBeUndefined()
+    const entry = run.manifest.unresolved.find(u => u.kind === 'queue' && u.id === queue.id)
+    expect(entry?.reason).toMatch(/403|forbidden/i)
+    expect(run.manifest.resources.some(r => r.id === queue.id)).toBe(false)
+  })
+
+  test('a flow that cannot be exported fails the run and leaves the workspace as it was', async () => {
+    const workspace = newWorkspace()
+    const first = await snapshot(sim, workspace)
+    const before = await treeHash(path.join(workspace, 'genesys'))
+    const flow = first.manifest.resources.find(r => r.kind === 'flow')!
+    sim.publishFlow(flow.id)
+    sim.setFaults({ failExportFlowIds: [flow.id] })
+    await expect(snapshot(sim, workspace)).rejects.toThrow(/Could not export 1 flow/)
+    expect(await treeHash(path.join(workspace, 'genesys'))).toEqual(before)
+  })
+})
