@@ -29,7 +29,10 @@ describe('readInputs', () => {
     expect(i.mode).toBe('snapshot')
     expect(i.path).toBe('genesys')
     expect(i.snapshotDir).toBe(path.join(workspace, 'genesys'))
-    expect(i.hosts).toEqual({ apiUrl: 'https://api.mypurecloud.com', loginUrl: 'https://login.mypurecloud.com' })
+    expect(i.hosts).toEqual({
+      apiUrl: 'https://api.mypurecloud.com',
+      loginUrl: 'https://login.mypurecloud.com'
+    })
     expect(i.dependencies).toEqual(['queues', 'skills', 'data-actions'])
     expect(i.flowTypes).toEqual([])
     expect(i.pullRequest).toBe(true)
@@ -51,7 +54,9 @@ describe('readInputs', () => {
 
   test('region names and domains, and api-url serving login too', () => {
     expect(inputs({ ...creds, region: 'eu-west-1' }).hosts?.apiUrl).toBe('https://api.mypurecloud.ie')
-    expect(inputs({ ...creds, region: 'usw2.pure.cloud' }).hosts?.loginUrl).toBe('https://login.usw2.pure.cloud')
+    expect(inputs({ ...creds, region: 'usw2.pure.cloud' }).hosts?.loginUrl).toBe(
+      'https://login.usw2.pure.cloud'
+    )
     expect(inputs({ ...creds, 'api-url': 'http://127.0.0.1:8080/' }).hosts).toEqual({
       apiUrl: 'http://127.0.0.1:8080',
       loginUrl: 'http://127.0.0.1:8080'

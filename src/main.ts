@@ -22,7 +22,8 @@ export function actionEdges(): PipelineEdges {
         clock: systemClock,
         log: actionsLog
       }),
-    github: (inputs: Inputs) => createOctokit(inputs.githubToken, { baseUrl: inputs.githubApiUrl, log: actionsLog }),
+    github: (inputs: Inputs) =>
+      createOctokit(inputs.githubToken, { baseUrl: inputs.githubApiUrl, log: actionsLog }),
     summary: async markdown => {
       // Outside a runner there is no summary file; the log already holds the same facts.
       if (!process.env.GITHUB_STEP_SUMMARY) return

@@ -9,7 +9,12 @@ import { SnapshotStaging } from './snapshot/staging.js'
 import { validateSnapshot } from './snapshot/validate.js'
 import { MANIFEST_FILE, type Manifest, type ResourceKind } from './snapshot/model.js'
 import { computeChanges, type ChangeSet } from './report/changes.js'
-import { driftAnnotations, renderJobSummary, renderPullRequestBody, type RunFacts } from './report/markdown.js'
+import {
+  driftAnnotations,
+  renderJobSummary,
+  renderPullRequestBody,
+  type RunFacts
+} from './report/markdown.js'
 import type { createOctokit } from './github/octokit.js'
 import { baseSnapshotView, publishSnapshot, type PublishResult } from './github/publish.js'
 
@@ -179,7 +184,12 @@ async function runExport(inputs: Inputs, edges: PipelineEdges): Promise<Pipeline
       if (inputs.pullRequest) {
         const octokit = edges.github(inputs)
         const { owner, repo } = inputs.repository!
-        const before = await baseSnapshotView(octokit, { owner, repo, base: inputs.base, snapshotPath: inputs.path })
+        const before = await baseSnapshotView(octokit, {
+          owner,
+          repo,
+          base: inputs.base,
+          snapshotPath: inputs.path
+        })
         changes = await computeChanges(before, after)
         outputs.requests = String(client.stats().total)
         pr = await log.group('Publishing the pull request', () =>
@@ -205,7 +215,8 @@ async function runExport(inputs: Inputs, edges: PipelineEdges): Promise<Pipeline
         outputs['pull-request-operation'] = pr.operation
         outputs['pull-request-number'] = pr.number !== undefined ? String(pr.number) : ''
         outputs['pull-request-url'] = pr.url ?? ''
-        if (pr.url) log.info(`Pull request ${pr.operation === 'none' ? 'unchanged' : pr.operation}: ${pr.url}`)
+        if (pr.url)
+          log.info(`Pull request ${pr.operation === 'none' ? 'unchanged' : pr.operation}: ${pr.url}`)
       } else {
         changes = await computeChanges(folderView(inputs.snapshotDir, current.manifest), after)
       }
@@ -217,7 +228,11 @@ async function runExport(inputs: Inputs, edges: PipelineEdges): Promise<Pipeline
         `Snapshot written to ${inputs.path}: ${result.counts.flow} flows, ${result.counts.queue} queues, ${result.counts.skill} skills, ${result.counts['data-action']} data actions; ${changes.changed ? 'changed' : 'no change'}`
       )
       await edges.summary(
-        renderJobSummary(changes, facts(), pr ? { pullRequest: { operation: pr.operation, number: pr.number, url: pr.url } } : {})
+        renderJobSummary(
+          changes,
+          facts(),
+          pr ? { pullRequest: { operation: pr.operation, number: pr.number, url: pr.url } } : {}
+        )
       )
       return { outputs }
     } catch (error) {

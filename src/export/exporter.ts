@@ -180,8 +180,10 @@ export async function exportOrg(
           if (!wanted.has(kind) || info.reason || nodes.has(to) || unresolved.has(to)) continue
           if (kind === 'flow') {
             const target = flowsById.get(id)
-            if (!target) unresolved.set(to, { reason: 'not found in the flow listing (deleted?)', name: info.name })
-            else if (!target.publishedVersion?.id) unresolved.set(to, { reason: 'never published', name: target.name })
+            if (!target)
+              unresolved.set(to, { reason: 'not found in the flow listing (deleted?)', name: info.name })
+            else if (!target.publishedVersion?.id)
+              unresolved.set(to, { reason: 'never published', name: target.name })
             else pendingFlows.push(target)
           } else if (kind === 'queue') {
             pendingQueues.add(id)
@@ -194,7 +196,13 @@ export async function exportOrg(
         const result = await getQueuesByIds(client, ids)
         recordMissing('queue', result)
         for (const queue of result.found) {
-          const node: Node = { kind: 'queue', id: queue.id, name: queue.name ?? queue.id, refs: new Map(), object: queue }
+          const node: Node = {
+            kind: 'queue',
+            id: queue.id,
+            name: queue.name ?? queue.id,
+            refs: new Map(),
+            object: queue
+          }
           nodes.set(ref('queue', queue.id), node)
           for (const to of queueReferences(queue)) {
             node.refs.set(to.ref, { name: to.name })
@@ -203,8 +211,10 @@ export async function exportOrg(
             if (kind === 'queue') pendingQueues.add(id)
             else if (kind === 'flow') {
               const target = flowsById.get(id)
-              if (!target) unresolved.set(to.ref, { reason: 'not found in the flow listing (deleted?)', name: to.name })
-              else if (!target.publishedVersion?.id) unresolved.set(to.ref, { reason: 'never published', name: target.name })
+              if (!target)
+                unresolved.set(to.ref, { reason: 'not found in the flow listing (deleted?)', name: to.name })
+              else if (!target.publishedVersion?.id)
+                unresolved.set(to.ref, { reason: 'never published', name: target.name })
               else pendingFlows.push(target)
             }
           }
@@ -221,7 +231,9 @@ export async function exportOrg(
       if (missing.status === 403 && kept) {
         // Could not read it: keep the committed copy rather than let the snapshot say it was deleted.
         previousFiles.set(key, kept)
-        warn(`Could not read ${kind} ${kept.name} (${missing.id}): ${missing.reason}. Kept the committed copy.`)
+        warn(
+          `Could not read ${kind} ${kept.name} (${missing.id}): ${missing.reason}. Kept the committed copy.`
+        )
       } else {
         unresolved.set(key, { reason: missing.reason })
       }
@@ -343,13 +355,15 @@ export async function exportOrg(
         const written = await staging.writeFile(paths.get(ref('flow', flow.id))!, yaml)
         exported.set(flow.id, written.sha256)
         count++
-        if (count % 100 === 0 || count === toExport.length) log.info(`exported flows ${count}/${toExport.length}`)
+        if (count % 100 === 0 || count === toExport.length)
+          log.info(`exported flows ${count}/${toExport.length}`)
       }
     })
     const missing = toExport.filter(f => !exported.has(f.id))
     if (failed.length > 0 || missing.length > 0) {
       const lines = failed.map(f => `${f.flow.name} (${f.flow.type}, ${f.flow.id}): ${f.reason}`)
-      for (const f of missing) if (!failed.some(x => x.flow.id === f.id)) lines.push(`${f.name} (${f.id}): no file came back`)
+      for (const f of missing)
+        if (!failed.some(x => x.flow.id === f.id)) lines.push(`${f.name} (${f.id}): no file came back`)
       throw new ExportError(
         `Could not export ${lines.length} flow(s); the snapshot was not changed:\n  ${lines.join('\n  ')}`
       )
@@ -433,7 +447,9 @@ async function reusableFlow(
   flow: Flow,
   previous: PreviousIndex,
   options: ExportOptions
-): Promise<{ resource: ManifestResource; refs: Map<ResourceRef, { name?: string; reason?: string }> } | undefined> {
+): Promise<
+  { resource: ManifestResource; refs: Map<ResourceRef, { name?: string; reason?: string }> } | undefined
+> {
   if (!options.incremental || !options.previous || !previous.sameDependencies) return undefined
   const key = ref('flow', flow.id)
   const resource = previous.resources.get(key)
@@ -470,7 +486,10 @@ function assignPaths(nodes: Node[], kept: ManifestResource[]): Map<ResourceRef, 
   for (const r of kept) add(KIND_FOLDERS[r.kind], r.kind, r.id, r.name)
   const paths = new Map<ResourceRef, string>()
   for (const [folder, entries] of folders) {
-    const names = assignFileNames(entries.map(e => ({ id: e.id, name: e.name })), '.yaml')
+    const names = assignFileNames(
+      entries.map(e => ({ id: e.id, name: e.name })),
+      '.yaml'
+    )
     for (const e of entries) paths.set(e.key, `${folder}/${names.get(e.id)!}`)
   }
   return paths

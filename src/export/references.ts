@@ -37,7 +37,8 @@ export function queueReferences(queue: unknown): { ref: ResourceRef; name?: stri
     }
   }
   const bullseye = q.bullseye as { rings?: { actions?: { skillsToRemove?: Named[] } }[] } | undefined
-  for (const ring of bullseye?.rings ?? []) for (const skill of ring.actions?.skillsToRemove ?? []) add('skill', skill)
+  for (const ring of bullseye?.rings ?? [])
+    for (const skill of ring.actions?.skillsToRemove ?? []) add('skill', skill)
   add('flow', q.queueFlow)
   add('flow', q.emailInQueueFlow)
   add('flow', q.messageInQueueFlow)

@@ -5,9 +5,15 @@ import type { Log } from '../common/log.js'
 export const actionsLog: Log = {
   info: message => core.info(message),
   warning: (message, annotation) =>
-    core.warning(message, annotation && { file: annotation.file, startLine: annotation.line, title: annotation.title }),
+    core.warning(
+      message,
+      annotation && { file: annotation.file, startLine: annotation.line, title: annotation.title }
+    ),
   error: (message, annotation) =>
-    core.error(message, annotation && { file: annotation.file, startLine: annotation.line, title: annotation.title }),
+    core.error(
+      message,
+      annotation && { file: annotation.file, startLine: annotation.line, title: annotation.title }
+    ),
   debug: message => core.debug(message),
   group: (name, fn) => core.group(name, fn),
   secret: value => {
