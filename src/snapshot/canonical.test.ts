@@ -189,7 +189,11 @@ describe('canonicalYaml', () => {
     'a\u202eb',
     'nul\u0000byte',
     '${input.x}',
-    'x'.repeat(300) + ' ' + 'y '.repeat(80)
+    'x'.repeat(300) + ' ' + 'y '.repeat(80),
+    // Lines of spaces before the first line with text (found by the property below).
+    ' \n',
+    '\n \nx',
+    ' \t\n'
   ])('round-trips %j exactly, as a value and as a key', s => {
     const text = canonicalYaml('data-action', { config: { s, [s]: 1 } })
     expect(parse(text)).toEqual({ config: { s, [s]: 1 } })

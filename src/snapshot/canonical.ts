@@ -181,8 +181,18 @@ function readsDifferentlyIn11(s: string): boolean {
 // no reader trims or folds them and a diff shows a quoted string rather than a silently odd one.
 const NEEDS_QUOTES = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\u2028\u2029]/u
 
+// In a block scalar, lines of spaces before the first line with text make readers guess the
+// indentation (the `yaml` package writes no indicator for them) and drop the spaces: quote those.
+function ambiguousBlock(s: string): boolean {
+  if (!s.includes('\n')) return false
+  const lines = s.split('\n')
+  const firstText = lines.findIndex(l => l.trim() !== '')
+  return (firstText === -1 ? lines : lines.slice(0, firstText)).some(l => /^[ \t]+$/.test(l))
+}
+
 function forceQuotes(s: string): boolean {
   if (s === '<<') return true // a merge key in YAML 1.1
+  if (ambiguousBlock(s)) return true
   const withoutNewlines = s.replace(/\n/g, '')
   return NEEDS_QUOTES.test(withoutNewlines) || readsDifferentlyIn11(s)
 }
