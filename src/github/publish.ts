@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import type { Log } from '../common/log.js'
+import { parseManifest } from '../snapshot/manifest.js'
 import { MANIFEST_FILE, type Manifest } from '../snapshot/model.js'
 import { GitHubPublishError, requestMessage, requestStatus, write } from './errors.js'
 import {
@@ -22,7 +23,6 @@ import { closePull, findOpenPull, openPull, updatePull, type PullRef } from './p
 import {
   gitBlobSha,
   isSnapshotPath,
-  parseManifestLoosely,
   plannedFolder,
   planSnapshot,
   sameFiles,
@@ -100,7 +100,7 @@ async function readManifest(
   const entry = folder.files.get(MANIFEST_FILE)
   if (!entry) return {}
   const text = (await readBlob(octokit, repo, entry.sha)).toString('utf8')
-  return { manifest: parseManifestLoosely(text), text }
+  return { manifest: parseManifest(text).manifest, text }
 }
 
 /**

@@ -5,7 +5,6 @@ import type { TreeFile } from './git-read.js'
 import {
   gitBlobSha,
   isSnapshotPath,
-  parseManifestLoosely,
   plannedFolder,
   planSnapshot,
   sameFiles
@@ -126,31 +125,5 @@ describe('planSnapshot', () => {
       'README.md': 'r'
     })
     expect(sameFiles(base, plannedFolder(base, plan))).toBe(false)
-  })
-})
-
-describe('parseManifestLoosely', () => {
-  test('reads a manifest and fills optional arrays', () => {
-    const parsed = parseManifestLoosely(
-      JSON.stringify({
-        schemaVersion: 1,
-        resources: [{ kind: 'queue', id: '1', name: 'Q', path: 'queues/Q.yaml', sha256: 'x' }]
-      })
-    )
-    expect(parsed?.resources[0]).toMatchObject({ path: 'queues/Q.yaml', dependsOn: [] })
-    expect(parsed?.unresolved).toEqual([])
-  })
-
-  test.each([
-    ['not JSON', '{'],
-    ['another schema version', JSON.stringify({ schemaVersion: 2, resources: [] })],
-    ['resources not a list', JSON.stringify({ schemaVersion: 1, resources: {} })],
-    [
-      'a resource without a path',
-      JSON.stringify({ schemaVersion: 1, resources: [{ kind: 'queue', id: '1', name: 'Q', sha256: 'x' }] })
-    ],
-    ['null', 'null']
-  ])('gives undefined for %s', (_name, text) => {
-    expect(parseManifestLoosely(text)).toBeUndefined()
   })
 })

@@ -20,35 +20,6 @@ export function isSnapshotPath(p: string): boolean {
   return p.split('/').every(s => s !== '' && s !== '.' && s !== '..')
 }
 
-/**
- * A manifest read from a branch, checked only as far as publishing relies on it; anything
- * unexpected yields undefined, so the caller falls back to the managed folders.
- */
-export function parseManifestLoosely(text: string): Manifest | undefined {
-  let data: unknown
-  try {
-    data = JSON.parse(text)
-  } catch {
-    return undefined
-  }
-  if (typeof data !== 'object' || data === null) return undefined
-  const m = data as { schemaVersion?: unknown; resources?: unknown; unresolved?: unknown }
-  if (m.schemaVersion !== 1 || !Array.isArray(m.resources)) return undefined
-  for (const r of m.resources) {
-    if (typeof r !== 'object' || r === null) return undefined
-    const { kind, id, name, path, sha256, dependsOn } = r as Record<string, unknown>
-    if (![kind, id, name, path, sha256].every(v => typeof v === 'string')) return undefined
-    if (dependsOn !== undefined && !Array.isArray(dependsOn)) return undefined
-  }
-  if (m.unresolved !== undefined && !Array.isArray(m.unresolved)) return undefined
-  const manifest = data as Manifest
-  return {
-    ...manifest,
-    resources: manifest.resources.map(r => ({ ...r, dependsOn: r.dependsOn ?? [] })),
-    unresolved: manifest.unresolved ?? []
-  }
-}
-
 export interface SnapshotPlan {
   added: string[]
   modified: string[]
