@@ -2,13 +2,7 @@ import { execFileSync } from 'node:child_process'
 import fc from 'fast-check'
 import type { Manifest } from '../snapshot/model.js'
 import type { TreeFile } from './git-read.js'
-import {
-  gitBlobSha,
-  isSnapshotPath,
-  plannedFolder,
-  planSnapshot,
-  sameFiles
-} from './snapshot-plan.js'
+import { gitBlobSha, isSnapshotPath, plannedFolder, planSnapshot, sameFiles } from './snapshot-plan.js'
 
 const tree = (entries: Record<string, string>): Map<string, TreeFile> =>
   new Map(Object.entries(entries).map(([p, sha]) => [p, { sha, mode: '100644' }]))
