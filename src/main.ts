@@ -45,6 +45,13 @@ export async function run(edges: PipelineEdges = actionEdges()): Promise<void> {
     for (const [name, value] of Object.entries(outcome.outputs)) core.setOutput(name, value)
     if (outcome.failure) core.setFailed(outcome.failure)
   } catch (error) {
-    core.setFailed(error instanceof Error ? error.message : String(error))
+    const message = error instanceof Error ? error.message : String(error)
+    core.setFailed(message)
+    // The summary is where people look first; say there what failed and that nothing was changed.
+    await edges
+      .summary(
+        `## Genesys Cloud snapshot failed\n\n\`\`\`text\n${message.replace(/`{3,}/g, "'''")}\n\`\`\`\n\nThe new snapshot is swapped into the folder only at the very end of a run that worked, so the folder holds the snapshot it had before.\n`
+      )
+      .catch(() => undefined)
   }
 }
