@@ -1,6 +1,11 @@
 import fc from 'fast-check'
 import { codeSpan, escapeMarkdown, sanitizeText, truncateText } from './escape.js'
-import { hasLiveMention, inlinePieces, outsideCodeSpans, renderedText } from './md-test-util.js'
+import {
+  hasLiveMention,
+  inlinePieces,
+  outsideCodeSpans,
+  renderedText
+} from '../../test/support/markdown-scan.js'
 
 /** Characters that would be markdown/HTML syntax if they appeared outside code spans unescaped. */
 const SYNTAX = /[`*_[\]<>|!~&$\\#]/

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto'
 import type { Manifest, ManifestResource } from '../snapshot/model.js'
 import { computeChanges, type ChangeSet, type ResourceChange, type SnapshotView } from './changes.js'
 import { driftAnnotations, renderJobSummary, renderPullRequestBody, type RunFacts } from './markdown.js'
-import { hasLiveMention, outsideCodeSpans } from './md-test-util.js'
+import { hasLiveMention, outsideCodeSpans } from '../../test/support/markdown-scan.js'
 
 const facts = (over: Partial<RunFacts> = {}): RunFacts => ({
   mode: 'snapshot',
