@@ -319,7 +319,14 @@ export async function exportOrg(
     const file = paths.get(key)!
     const data = await readFile(path.join(options.previous!.dir, kept.path))
     const written = await staging.writeFile(file, data)
-    resources.push({ ...kept, path: file, sha256: written.sha256 })
+    // Its recorded edges, kept only where they still name something in this snapshot.
+    const node: Node = {
+      kind: kept.kind,
+      id: kept.id,
+      name: kept.name,
+      refs: new Map(kept.dependsOn.map(d => [d, {}]))
+    }
+    resources.push({ ...kept, path: file, sha256: written.sha256, dependsOn: dependsOnOf(node, key) })
   }
 
   // Flows: reuse unchanged files, export the rest in batched jobs that stream to disk.
