@@ -288,6 +288,23 @@ describe('changes, filters and faults', () => {
     expect(run.manifest.resources.some(r => r.id === queue.id)).toBe(false)
   })
 
+  test('a queue that became unreadable (403) keeps its committed file: unreadable is not deleted', async () => {
+    const workspace = newWorkspace()
+    const first = await snapshot(sim, workspace)
+    const queue = first.manifest.resources.find(r => r.kind === 'queue')!
+    const before = await readFile(path.join(workspace, 'genesys', queue.path), 'utf8')
+    sim.setFaults({ forbiddenQueueIds: [queue.id] })
+    const second = await snapshot(sim, workspace)
+    expect(second.failure).toBeUndefined()
+    const kept = second.manifest.resources.find(r => r.id === queue.id)
+    expect(kept?.path).toBe(queue.path)
+    expect(await readFile(path.join(workspace, 'genesys', queue.path), 'utf8')).toBe(before)
+    expect(
+      second.log.lines.some(l => l.level === 'warning' && l.message.includes('Kept the committed copy'))
+    ).toBe(true)
+    expect(await validateSnapshot(path.join(workspace, 'genesys'))).toEqual([])
+  })
+
   test('a flow that cannot be exported fails the run and leaves the workspace as it was', async () => {
     const workspace = newWorkspace()
     const first = await snapshot(sim, workspace)
