@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url'
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -5,7 +6,7 @@ import path from 'node:path'
 
 // Users run dist/index.js, not src/: a change to src/ without a rebuild ships old code.
 test('dist/ is what the sources build', () => {
-  const root = path.resolve(import.meta.dirname, '..')
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
   const out = mkdtempSync(path.join(tmpdir(), 'dist-check-'))
   try {
     execFileSync(

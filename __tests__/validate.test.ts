@@ -2,6 +2,7 @@
  * mode: validate against a snapshot folder built with the snapshot module itself (real Archy flows,
  * canonical queues/skills, redacted data actions, manifest), then against each kind of corruption.
  */
+import { fileURLToPath } from 'node:url'
 import {
   cpSync,
   mkdirSync,
@@ -24,7 +25,7 @@ import { REDACTED, redactDataAction } from '../src/snapshot/redact.js'
 import { SnapshotStaging } from '../src/snapshot/staging.js'
 import { validateSnapshot, type ValidationProblem } from '../src/snapshot/validate.js'
 
-const FIXTURES = path.resolve(import.meta.dirname, '../test/sim/fixtures')
+const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../test/sim/fixtures')
 const SECRET = 'Zx9kQ2mP7vR4tY8w'
 
 let work: string

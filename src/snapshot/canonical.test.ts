@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url'
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import fc from 'fast-check'
@@ -290,7 +291,10 @@ describe('canonicalYaml', () => {
 
   test('real data action exports round-trip', () => {
     // The real exports the simulated org serves (stored with a .txt suffix).
-    const dir = path.resolve(import.meta.dirname, '../../test/sim/fixtures/data-actions')
+    const dir = path.resolve(
+      path.dirname(fileURLToPath(import.meta.url)),
+      '../../test/sim/fixtures/data-actions'
+    )
     const files = readdirSync(dir).filter(f => /\.json(\.txt)?$/.test(f))
     expect(files.length).toBeGreaterThan(0)
     for (const f of files) {

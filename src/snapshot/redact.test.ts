@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url'
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import fc from 'fast-check'
@@ -184,7 +185,10 @@ describe('redactDataAction', () => {
   })
 
   test('real data action exports hold nothing to redact', () => {
-    const dir = path.resolve(import.meta.dirname, '../../test/sim/fixtures/data-actions')
+    const dir = path.resolve(
+      path.dirname(fileURLToPath(import.meta.url)),
+      '../../test/sim/fixtures/data-actions'
+    )
     const files = readdirSync(dir).filter(f => /\.json(\.txt)?$/.test(f))
     expect(files.length).toBeGreaterThan(0)
     for (const f of files) {
@@ -260,7 +264,7 @@ describe('findUnredactedCredentials', () => {
   })
 
   test('real flow exports raise no false alarm', () => {
-    const dir = path.resolve(import.meta.dirname, '../../test/sim/fixtures/flows')
+    const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test/sim/fixtures/flows')
     const files = readdirSync(dir).filter(f => /\.ya?ml(\.txt)?$/.test(f))
     expect(files.length).toBeGreaterThan(0)
     for (const f of files) {

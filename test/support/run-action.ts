@@ -1,10 +1,11 @@
+import { fileURLToPath } from 'node:url'
 import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { parse } from 'yaml'
 
-const ROOT = path.resolve(import.meta.dirname, '../..')
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 export interface Annotation {
   level: 'error' | 'warning' | 'notice'
