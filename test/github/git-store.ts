@@ -62,6 +62,15 @@ export class GitStore {
     return store
   }
 
+  /** A new bare repository holding every object and ref of `source` (a bare repository's path). */
+  static async copyOf(source: string): Promise<GitStore> {
+    const dir = await mkdtemp(path.join(tmpdir(), 'gh-standin-'))
+    const gitDir = path.join(dir, 'repo.git')
+    const store = new GitStore(dir, gitDir)
+    await store.run(['clone', '-q', '--mirror', source, gitDir], { noGitDir: true })
+    return store
+  }
+
   async dispose(): Promise<void> {
     await rm(this.dir, { recursive: true, force: true })
   }

@@ -36,6 +36,12 @@ export interface StandInOptions {
   draftPullRequests?: boolean
   /** Recursive tree listings longer than this come back truncated (GitHub: 100,000 entries). */
   treeEntryLimit?: number
+  /**
+   * Starts as a copy of another stand-in: its repository (every ref and object) and its pull
+   * requests, so tests can run many cases from one prepared state. Owner, repo and default branch
+   * are taken from it.
+   */
+  copyOf?: GitHubStandIn
 }
 
 export interface Faults {
@@ -51,6 +57,8 @@ export interface Faults {
   moveBranchOnUpdate?: boolean
   /** Once: the base branch gets a new commit while our commit is being created. */
   moveBaseOnCommit?: boolean
+  /** These operations (by operationId, e.g. 'pulls/update') always answer this status. */
+  failOperations?: Record<string, number>
 }
 
 export interface RequestRecord {
@@ -71,6 +79,7 @@ export interface GitHubStandIn {
   token: string
   owner: string
   repo: string
+  defaultBranch: string
   /** Path of the bare git repository behind it. */
   bareRepo: string
   /** A real commit on `branch` (created from the default branch, or as a root commit, when missing). */
@@ -89,6 +98,8 @@ export interface GitHubStandIn {
   requests(): RequestRecord[]
   /** Replaces the active faults (one-shot faults clear themselves once they fire). */
   setFaults(faults: Faults): void
+  /** Called with each request once it is answered; returns the unsubscribe. */
+  onRequest(listener: (record: RequestRecord) => void): () => void
   /** Commits whose creation left them signed by GitHub (no author/committer given). */
   isVerified(sha: string): boolean
   close(): Promise<void>
@@ -146,12 +157,13 @@ function validTreePath(p: string): boolean {
 }
 
 export async function startGitHubStandIn(options: StandInOptions = {}): Promise<GitHubStandIn> {
-  const owner = options.owner ?? 'octo-org'
-  const repoName = options.repo ?? 'octo-repo'
-  const defaultBranch = options.defaultBranch ?? 'main'
+  const source = options.copyOf
+  const owner = source?.owner ?? options.owner ?? 'octo-org'
+  const repoName = source?.repo ?? options.repo ?? 'octo-repo'
+  const defaultBranch = source?.defaultBranch ?? options.defaultBranch ?? 'main'
   const treeEntryLimit = options.treeEntryLimit ?? 100000
   const token = `ghs_${randomBytes(18).toString('hex')}`
-  const git = await GitStore.create(defaultBranch)
+  const git = source ? await GitStore.copyOf(source.bareRepo) : await GitStore.create(defaultBranch)
 
   const site: Site = {
     api: '',
@@ -163,12 +175,13 @@ export async function startGitHubStandIn(options: StandInOptions = {}): Promise<
     createdAt: now()
   }
   const log: RequestRecord[] = []
-  const pulls: PullRequestRecord[] = []
+  const listeners = new Set<(record: RequestRecord) => void>()
+  const pulls: PullRequestRecord[] = source?.pulls() ?? []
   const verified = new Set<string>()
   let faults: Faults = {}
   let fiveXxBudget = 0
   let fiveXxCount = 0
-  let nextNumber = 1
+  let nextNumber = Math.max(0, ...pulls.map(p => p.number)) + 1
   // Never near zero: a 0 would make every 403 look like a primary rate limit.
   const remaining = 4990
   let concurrentCounter = 0
@@ -702,6 +715,17 @@ export async function startGitHubStandIn(options: StandInOptions = {}): Promise<
     if ((p.owner !== undefined && p.owner !== owner) || (p.repo !== undefined && p.repo !== repoName)) {
       return { status: 404, body: basicError('Not Found', 404), operationId: match.operationId }
     }
+    const failing = faults.failOperations?.[match.operationId]
+    if (failing !== undefined) {
+      return {
+        status: failing,
+        body:
+          failing >= 500
+            ? { message: 'Server Error' }
+            : basicError(`Simulated failure of ${match.operationId}`, failing),
+        operationId: match.operationId
+      }
+    }
     const forbidden =
       (faults.forbidWrites === 'contents' && CONTENTS_WRITES.has(match.operationId)) ||
       (faults.forbidWrites === 'pull-requests' && PULL_WRITES.has(match.operationId))
@@ -787,6 +811,7 @@ export async function startGitHubStandIn(options: StandInOptions = {}): Promise<
               : JSON.stringify(reply.body)
         res.writeHead(reply.status, headers)
         res.end(reply.status === 204 ? undefined : payload)
+        for (const listener of listeners) listener({ ...record })
       })
     })
   })
@@ -801,6 +826,7 @@ export async function startGitHubStandIn(options: StandInOptions = {}): Promise<
     token,
     owner,
     repo: repoName,
+    defaultBranch,
     bareRepo: git.gitDir,
     commitFiles: (branch, files, message = 'Update files') =>
       serialized(() => commitOnBranch(branch, files, message, { ...seeder, date: now() })),
@@ -862,6 +888,10 @@ export async function startGitHubStandIn(options: StandInOptions = {}): Promise<
     setFaults: f => {
       faults = { ...f, rateLimitNext: f.rateLimitNext && { ...f.rateLimitNext } }
       fiveXxBudget = 0
+    },
+    onRequest: listener => {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
     },
     isVerified: sha => verified.has(sha),
     close: async () => {

@@ -19,6 +19,7 @@ export type TokenCheck =
 export class TokenStore {
   private readonly tokens = new Map<string, TokenInfo>()
   private readonly logins = new Map<string, number[]>()
+  private readonly issuedList: string[] = []
   private issued = 0
 
   constructor(
@@ -31,6 +32,17 @@ export class TokenStore {
 
   get tokensIssued(): number {
     return this.issued
+  }
+
+  /** Every token issued so far, in order. */
+  issuedTokens(): string[] {
+    return [...this.issuedList]
+  }
+
+  /** The token is refused from now on (as expired). */
+  revoke(token: string): void {
+    const info = this.tokens.get(token)
+    if (info) info.expiresAt = Math.min(info.expiresAt, this.clock.now())
   }
 
   /** Counts a login attempt; false when the client has logged in too often in the last minute. */
@@ -46,6 +58,7 @@ export class TokenStore {
   issue(clientId: string): { token: string; expiresIn: number } {
     this.issued += 1
     const token = new Rng(this.seed, 'token', this.issued).hex(64)
+    this.issuedList.push(token)
     this.tokens.set(token, {
       clientId,
       expiresAt: this.clock.now() + this.ttlSeconds * 1000,

@@ -58,6 +58,8 @@ export class ExportJobs {
   private readonly jobs = new Map<string, Job>()
   private readonly downloads = new Map<string, Download>()
   private count = 0
+  /** Faults injected here, by kind: 'failedJob', 'expiredDownload', 'publishedDuringExport', ... */
+  injected: Record<string, number> = {}
 
   constructor(
     private readonly state: OrgState,
@@ -66,6 +68,10 @@ export class ExportJobs {
     private readonly faults: () => Faults,
     private readonly baseUrl: () => string
   ) {}
+
+  private inject(kind: string): void {
+    this.injected[kind] = (this.injected[kind] ?? 0) + 1
+  }
 
   create(req: SimRequest): Record<string, unknown> {
     let body: unknown
@@ -121,6 +127,19 @@ export class ExportJobs {
         { dateTime: iso(now), type: 'Info', text: `Export job registered with ${parsed.length} flow(s).` }
       ]
     })
+    // The publishDuringExport fault: someone publishes in Architect while this job waits to run.
+    const faults = this.faults()
+    if (faults.publishDuringExport.length > 0) {
+      const due = new Set(parsed.map(p => p.flowId).filter(fid => faults.publishDuringExport.includes(fid)))
+      faults.publishDuringExport = faults.publishDuringExport.filter(fid => !due.has(fid))
+      for (const fid of due) {
+        const flow = this.state.flowById.get(fid)
+        if (flow && !flow.deleted) {
+          this.state.publishFlow(fid)
+          this.inject('publishedDuringExport')
+        }
+      }
+    }
     return { id, status: 'Registered', totalFlows: parsed.length, selfUri: `/api/v2/flows/export/jobs/${id}` }
   }
 
@@ -131,6 +150,7 @@ export class ExportJobs {
     const now = this.clock.now()
     if (job.status === 'Registered' || job.status === 'Started') {
       const due = job.polls >= this.settings.polls && now - job.createdAt >= this.settings.seconds * 1000
+      if (this.faults().stuckExportJobs && due) this.inject('stuckPoll')
       if (this.faults().stuckExportJobs || !due) {
         if (job.status === 'Registered')
           job.messages.push({ dateTime: iso(now), type: 'Info', text: 'Export started.' })
@@ -149,6 +169,15 @@ export class ExportJobs {
     const faults = this.faults()
     const resolved: { flow: FlowRecord; version: number }[] = []
     const errors: string[] = []
+    if (faults.failExportJobs > 0) {
+      // Archy's way of reporting that it was rate limited, for every flow of the job.
+      faults.failExportJobs -= 1
+      this.inject('failedJob')
+      for (const entry of job.flows)
+        errors.push(
+          `Failed to export flow '${entry.flowId}': could not find the flow. Archy exited with exit code 107.`
+        )
+    }
     job.flows.forEach((entry, i) => {
       const flow = this.state.flowById.get(entry.flowId)
       if (!flow || flow.deleted) {
@@ -157,6 +186,7 @@ export class ExportJobs {
       }
       const label = `'${flow.name}' (${flow.type})`
       if (faults.failExportFlowIds.includes(flow.id)) {
+        this.inject('failedFlow')
         errors.push(
           `Failed to export flow ${label}: could not find the flow '${flow.name}' of type ${flow.type}. Archy exited with exit code 107.`
         )
@@ -200,7 +230,8 @@ export class ExportJobs {
     const faults = this.faults()
     const d = this.downloads.get(token)
     if (!d) return s3Error(404, 'NoSuchKey', 'The specified key does not exist.')
-    if (faults.downloadStatus !== null && faults.downloadStatus !== undefined)
+    if (faults.downloadStatus !== null && faults.downloadStatus !== undefined) {
+      this.inject(`download${faults.downloadStatus}`)
       return s3Error(
         faults.downloadStatus,
         faults.downloadStatus === 404
@@ -210,6 +241,12 @@ export class ExportJobs {
             : 'InternalError',
         'Simulated download failure.'
       )
+    }
+    if (faults.expireDownloads > 0) {
+      faults.expireDownloads -= 1
+      this.inject('expiredDownload')
+      return s3Error(403, 'AccessDenied', 'Request has expired')
+    }
     if (this.clock.now() >= d.expiresAt) return s3Error(403, 'AccessDenied', 'Request has expired')
     const job = this.jobs.get(d.jobId) as Job
     const files = (job.resolved ?? []).map(({ flow, version }, i) => {
@@ -246,7 +283,10 @@ export class ExportJobs {
     const used = new Set<string>()
     const mtime = new Date(job.createdAt)
     for (const f of files) {
-      if (faults.zipDropsFlowIds.includes(f.flowId)) continue
+      if (faults.zipDropsFlowIds.includes(f.flowId)) {
+        this.inject('droppedFromZip')
+        continue
+      }
       let name = f.name
       // Unique even where file systems fold case or Unicode forms.
       const key = (x: string): string => x.normalize('NFC').toLowerCase()
@@ -255,7 +295,10 @@ export class ExportJobs {
       zip[name] = [f.bytes, { mtime }]
     }
     let bytes: Uint8Array = zipSync(zip, { level: 6, mtime })
-    if (faults.corruptZip) bytes = bytes.slice(0, Math.floor(bytes.length * 0.6))
+    if (faults.corruptZip) {
+      this.inject('corruptZip')
+      bytes = bytes.slice(0, Math.floor(bytes.length * 0.6))
+    }
     return {
       status: 200,
       headers: {

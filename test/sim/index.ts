@@ -67,7 +67,11 @@ export async function startSimOrg(options: SimOptions = {}): Promise<SimOrg> {
     clock
   })
 
-  let faults: Faults = { ...DEFAULT_FAULTS, ...options.faults }
+  let faults: Faults = {
+    ...DEFAULT_FAULTS,
+    ...options.faults,
+    publishDuringExport: [...(options.faults?.publishDuringExport ?? [])]
+  }
   let url = ''
   const shifted = new Set<string>()
   const core: SimCore = {
@@ -121,14 +125,25 @@ export async function startSimOrg(options: SimOptions = {}): Promise<SimOrg> {
       total: server.counters.total,
       byEndpoint: { ...server.counters.byEndpoint },
       rateLimited: server.counters.rateLimited,
-      tokensIssued: core.tokens.tokensIssued
+      tokensIssued: core.tokens.tokensIssued,
+      faults: sumCounts(server.counters.faults, core.jobs.injected, { pagingShift: shifted.size })
     }),
-    resetStats: () => server.resetCounters(),
+    resetStats: () => {
+      server.resetCounters()
+      core.jobs.injected = {}
+    },
     setFaults(f) {
+      // Lists are copied: the sim counts some faults down (failExportJobs, publishDuringExport...).
       faults = { ...faults, ...f }
+      if (f.publishDuringExport) faults.publishDuringExport = [...f.publishDuringExport]
       if ('pagingShift' in f) shifted.clear()
       if ('forceRateLimit' in f) server.forceRateLimit(f.forceRateLimit ?? null)
     },
+    setLatencyMs(ms) {
+      settings.latencyMs = Math.max(0, ms)
+    },
+    onRequest: listener => server.onRequest(listener),
+    issuedTokens: () => core.tokens.issuedTokens(),
     org: view,
     seededSecrets: () => [...new Set(state.dataActions.flatMap(a => a.secrets))],
     publishFlow: id => state.publishFlow(id),
@@ -140,4 +155,10 @@ export async function startSimOrg(options: SimOptions = {}): Promise<SimOrg> {
     addFlow: spec => state.addFlow(spec),
     close: () => server.close()
   }
+}
+
+function sumCounts(...counts: Record<string, number>[]): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const c of counts) for (const [k, v] of Object.entries(c)) if (v > 0) out[k] = (out[k] ?? 0) + v
+  return out
 }

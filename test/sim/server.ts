@@ -9,11 +9,14 @@ import type { Route, SimCore } from './core.js'
 import { decideFault, gatewayError, isSlow } from './faults.js'
 import { errorBody, HttpError, json, type SimRequest, type SimResponse } from './http.js'
 import { Rng } from './random.js'
+import type { SimRequestInfo } from './types.js'
 
 export interface Counters {
   total: number
   byEndpoint: Record<string, number>
   rateLimited: number
+  /** Faults injected, by kind: 'reset', '500', '502', '503', '504', 'malformed', 'slow', 'revoked', 'forbidden'. */
+  faults: Record<string, number>
 }
 
 interface Match {
@@ -26,12 +29,14 @@ interface Match {
 const MAX_BODY = 10 * 1024 * 1024
 
 export class SimServer {
-  readonly counters: Counters = { total: 0, byEndpoint: {}, rateLimited: 0 }
+  readonly counters: Counters = { total: 0, byEndpoint: {}, rateLimited: 0, faults: {} }
   private server?: Server
   private apiRequests = 0
   private requests = 0
   private forcedLeft = 0
   private forcedRetryAfter = 0
+  private authenticated = 0
+  private readonly listeners = new Set<(info: SimRequestInfo) => void>()
 
   constructor(
     private readonly core: SimCore,
@@ -44,10 +49,21 @@ export class SimServer {
     this.forcedRetryAfter = f?.retryAfterSeconds ?? 0
   }
 
+  /** Tells `listener` about each request as it is counted; returns the unsubscribe. */
+  onRequest(listener: (info: SimRequestInfo) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
   resetCounters(): void {
     this.counters.total = 0
     this.counters.byEndpoint = {}
     this.counters.rateLimited = 0
+    this.counters.faults = {}
+  }
+
+  private injected(kind: string): void {
+    this.counters.faults[kind] = (this.counters.faults[kind] ?? 0) + 1
   }
 
   listen(port: number): Promise<string> {
@@ -124,6 +140,12 @@ export class SimServer {
     this.counters.total += 1
     this.counters.byEndpoint[match.key] = (this.counters.byEndpoint[match.key] ?? 0) + 1
     this.requests += 1
+    for (const listener of this.listeners)
+      listener({
+        key: match.key,
+        count: this.counters.byEndpoint[match.key],
+        authorization: req.headers.authorization
+      })
     const contextId = new Rng(this.core.settings.seed, 'context', this.requests).uuid()
     const request: SimRequest = {
       method,
@@ -164,12 +186,18 @@ export class SimServer {
     const faults = this.core.faults()
     const fault = decideFault(this.core.settings.seed, this.apiRequests, faults)
     if (fault === 'reset') {
+      this.injected('reset')
       req.socket.destroy()
       return
     }
-    if (typeof fault === 'number') return send(res, gatewayError(fault, contextId))
-    if (isSlow(this.core.settings.seed, this.apiRequests, faults))
+    if (typeof fault === 'number') {
+      this.injected(String(fault))
+      return send(res, gatewayError(fault, contextId))
+    }
+    if (isSlow(this.core.settings.seed, this.apiRequests, faults)) {
+      this.injected('slow')
       await new Promise(resolve => setTimeout(resolve, faults.slowMs))
+    }
 
     const auth = this.core.tokens.check(req.headers.authorization)
     if (!auth.ok) {
@@ -187,13 +215,38 @@ export class SimServer {
           : json(401, errorBody(401, 'bad.credentials', 'Invalid login credentials.', contextId))
       return send(res, response)
     }
+    this.authenticated += 1
+    const revokeEvery = faults.tokenRevokeEvery
+    if (revokeEvery > 0 && this.authenticated % revokeEvery === 0) {
+      // The token dies under the client (revoked, or expired earlier than it was told).
+      this.core.tokens.revoke(auth.token)
+      this.injected('revoked')
+      return send(res, json(401, errorBody(401, 'bad.credentials', 'Invalid login credentials.', contextId)))
+    }
     const budget = this.core.tokens.take(auth.token)
     if (!budget.ok) return send(res, this.tooMany(request, budget.retryAfterSeconds))
+    if (faults.forbiddenEndpoints.includes(match.key)) {
+      const permission = requiredPermission(match.key)
+      this.injected('forbidden')
+      return send(
+        res,
+        json(
+          403,
+          errorBody(
+            403,
+            'missing.permissions',
+            `Unable to perform the requested action. You are missing the following permission(s): [${permission}]`,
+            contextId
+          )
+        )
+      )
+    }
 
     const response = await this.run(route, request)
     if (fault === 'malformed' && response.status === 200 && typeof response.body === 'string') {
       // The request took effect; the answer was cut short on the way back.
       const cut = response.body.slice(0, Math.max(1, Math.floor(response.body.length / 2)))
+      this.injected('malformed')
       return send(res, { ...response, body: cut })
     }
     return send(res, response)
@@ -227,6 +280,19 @@ export class SimServer {
       { 'retry-after': String(seconds) }
     )
   }
+}
+
+/** The permission Genesys names in a 403 for an endpoint (for the forbiddenEndpoints fault). */
+function requiredPermission(key: string): string {
+  const [method, path] = key.split(' ')
+  if (path.startsWith('/api/v2/flows/export/jobs'))
+    return method === 'POST' ? 'architect:jobExport:create' : 'architect:jobExport:view'
+  if (path.startsWith('/api/v2/flows')) return 'architect:flow:view'
+  if (path.startsWith('/api/v2/architect/dependencytracking')) return 'architect:dependencyTracking:view'
+  if (path.startsWith('/api/v2/routing/queues')) return 'routing:queue:view'
+  if (path.startsWith('/api/v2/routing/skills')) return 'routing:skill:view'
+  if (path.startsWith('/api/v2/integrations/actions')) return 'integrations:action:view'
+  return 'directory:organization:view'
 }
 
 function safeDecode(segment: string): string {

@@ -98,6 +98,22 @@ export interface Faults {
   pagingShift: boolean
   /** The next `count` API requests get 429 with this Retry-After. */
   forceRateLimit: { count: number; retryAfterSeconds: number } | null
+  /**
+   * Every n-th authenticated API request finds its token revoked (401 bad.credentials, and the token
+   * stays refused), as when a token expires early or an admin revokes it; 0 turns it off.
+   */
+  tokenRevokeEvery: number
+  /** API endpoints (keys such as 'GET /api/v2/flows') answered 403 missing.permissions. */
+  forbiddenEndpoints: string[]
+  /** The next `count` export jobs end in Failure with Archy's rate-limit message (exit code 107). */
+  failExportJobs: number
+  /** The next `count` downloads answer 403 "Request has expired", as a signed URL past its time. */
+  expireDownloads: number
+  /**
+   * These flows are published again right after the first export job naming them is registered,
+   * as if someone published in Architect between the listing and the export (each flow once).
+   */
+  publishDuringExport: string[]
 }
 
 export const DEFAULT_FAULTS: Readonly<Faults> = {
@@ -116,7 +132,12 @@ export const DEFAULT_FAULTS: Readonly<Faults> = {
   forbiddenSkillIds: [],
   forbiddenDataActionIds: [],
   pagingShift: false,
-  forceRateLimit: null
+  forceRateLimit: null,
+  tokenRevokeEvery: 0,
+  forbiddenEndpoints: [],
+  failExportJobs: 0,
+  expireDownloads: 0,
+  publishDuringExport: []
 }
 
 /** Everything one flow refers to, by id. */
@@ -195,11 +216,27 @@ export interface SimOrgView {
   closure(flowIds: string[]): SimClosure
 }
 
+/** One request as the sim counts it, for tests that act at a precise point of a run. */
+export interface SimRequestInfo {
+  /** Endpoint key, e.g. 'GET /api/v2/flows/{flowId}'. */
+  key: string
+  /** How many requests of this key the sim has counted, this one included. */
+  count: number
+  /** The Authorization header as sent (tests check tokens were masked before use). */
+  authorization?: string
+}
+
 export interface SimStats {
   total: number
   byEndpoint: Record<string, number>
   rateLimited: number
   tokensIssued: number
+  /**
+   * Faults the sim injected, by kind: 'reset', '500', '502', '503', '504', 'malformed', 'slow',
+   * 'revoked', 'forbidden', 'failedJob', 'failedFlow', 'stuckPoll', 'expiredDownload',
+   * 'download<status>', 'corruptZip', 'droppedFromZip', 'publishedDuringExport', 'pagingShift'.
+   */
+  faults: Record<string, number>
 }
 
 export interface SimOrg {
@@ -212,6 +249,12 @@ export interface SimOrg {
   stats(): SimStats
   resetStats(): void
   setFaults(f: Partial<Faults>): void
+  /** Latency added to every response from now on (through the sim's clock). */
+  setLatencyMs(ms: number): void
+  /** Called for each request as it is counted, before latency and faults; returns an unsubscribe. */
+  onRequest(listener: (info: SimRequestInfo) => void): () => void
+  /** Every access token the token endpoint has issued, in order (tests check none leaks). */
+  issuedTokens(): string[]
   readonly org: SimOrgView
   /** Credentials seeded into data actions, so tests can check they never leak. */
   seededSecrets(): string[]
