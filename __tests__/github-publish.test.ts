@@ -581,7 +581,7 @@ describe('publishSnapshot under faults', () => {
     expect(gh.pulls()).toEqual(before.pulls)
   })
 
-  test('without pull-requests: write the error names the permission; the next run opens the PR without recommitting', async () => {
+  test('without pull-requests: write the error names the permission and the new branch is removed again', async () => {
     const { gh, octokit, log } = await setup()
     gh.setFaults({ forbidWrites: 'pull-requests' })
     const error = await publishSnapshot(octokit, request(await snapshot(V1)), log).catch((e: unknown) => e)
@@ -589,12 +589,31 @@ describe('publishSnapshot under faults', () => {
     expect((error as GitHubPublishError).permission).toBe('pull-requests')
     expect((error as Error).message).toMatch(/pull-requests: write/)
     expect(gh.pulls()).toEqual([])
+    // A branch without its PR would be a change nobody reviews: it is gone, as before the run.
+    expect(await branchHead(gh, 'genesys-snapshot')).toBeUndefined()
 
     gh.setFaults({})
-    const mark = gh.requests().length
     const result = await publishSnapshot(octokit, request(await snapshot(V1)), log)
     expect(result.operation).toBe('created')
-    expect(count(gh, 'POST', '/git/commits', mark)).toBe(0)
+    expect(gh.pulls()[0].head.sha).toBe(await branchHead(gh, 'genesys-snapshot'))
+  })
+
+  test('a PR update that keeps failing puts the branch back where it was', async () => {
+    const { gh, octokit, log } = await setup()
+    await publishSnapshot(octokit, request(await snapshot(V1)), log)
+    const before = { head: await branchHead(gh, 'genesys-snapshot'), pulls: gh.pulls() }
+    gh.setFaults({ failOperations: { 'pulls/update': 502 } })
+    const error = await publishSnapshot(
+      octokit,
+      request(await snapshot({ ...V1, 'queues/New.yaml': 'name: New\n' }), { body: 'Report v2' }),
+      log
+    ).catch((e: unknown) => e)
+    expect((error as Error).message).toMatch(/update pull request #1: HTTP 502/)
+    expect((error as Error).message).toMatch(/rerun the workflow later/)
+    // The branch was moved to the new commit, then put back when the PR could not follow.
+    expect(count(gh, 'PATCH', '/git/refs/heads%2Fgenesys-snapshot', 0)).toBeGreaterThanOrEqual(2)
+    expect(await branchHead(gh, 'genesys-snapshot')).toBe(before.head)
+    expect(gh.pulls()).toEqual(before.pulls)
   })
 
   test('failing labels and reviewers are warnings; the PR still counts', async () => {

@@ -69,6 +69,22 @@ describe('describeWriteFailure', () => {
   })
 })
 
+test('server errors and broken connections say GitHub is at fault and to rerun later', () => {
+  const e = describeWriteFailure(
+    'update pull request #2',
+    'pull-requests',
+    requestError(502, { message: 'Server Error.' })
+  )
+  expect(e.permission).toBeUndefined()
+  expect(e.message).toBe(
+    'Could not update pull request #2: HTTP 502: Server Error. GitHub may be having trouble (https://www.githubstatus.com); rerun the workflow later.'
+  )
+  const reset = describeWriteFailure('create the snapshot commit', 'contents', new Error('socket hang up'))
+  expect(reset.message).toMatch(
+    /^Could not create the snapshot commit: socket hang up\. GitHub may be having trouble/
+  )
+})
+
 test('requestMessage falls back to the error message for non-HTTP errors', () => {
   expect(requestMessage(new Error('socket hang up'))).toBe('socket hang up')
   expect(requestMessage('plain')).toBe('plain')

@@ -111,13 +111,16 @@ export function describeWriteFailure(
       { cause: error }
     )
   }
-  return new GitHubPublishError(
-    `Could not ${action}: ${status !== undefined ? `HTTP ${status}: ` : ''}${said}`,
-    undefined,
-    {
-      cause: error
-    }
-  )
+  const base = `Could not ${action}: ${status !== undefined ? `HTTP ${status}: ` : ''}${said}`
+  // Server errors and broken connections (after the retries) are GitHub's side, not the workflow's.
+  if (status === undefined || status >= 500) {
+    return new GitHubPublishError(
+      `${base.replace(/\.+$/, '')}. GitHub may be having trouble (https://www.githubstatus.com); rerun the workflow later.`,
+      undefined,
+      { cause: error }
+    )
+  }
+  return new GitHubPublishError(base, undefined, { cause: error })
 }
 
 /** Runs a write and rewords its failure with describeWriteFailure. */

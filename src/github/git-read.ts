@@ -2,7 +2,7 @@
  * Reading a branch's files through the Git Data API: refs, commits, trees and blobs. Only the
  * snapshot folder is listed, so a large repository costs no more than its snapshot.
  */
-import { GitHubPublishError, requestMessage, requestStatus } from './errors.js'
+import { GitHubPublishError, isRateLimit, requestMessage, requestStatus } from './errors.js'
 import type { Octokit } from './octokit.js'
 
 export interface Repo {
@@ -30,12 +30,20 @@ async function read<T>(what: string, fn: () => Promise<T>): Promise<T> {
     return await fn()
   } catch (error) {
     const status = requestStatus(error)
-    const hint =
-      status === 403 || status === 404
-        ? ' The token needs `permissions: contents: read` on this repository.'
-        : ''
+    const said = `${status !== undefined ? `HTTP ${status}: ` : ''}${requestMessage(error).replace(/\.+$/, '')}`
+    if (isRateLimit(error)) {
+      throw new GitHubPublishError(
+        `GitHub's rate limit stopped reading ${what} (${said}); rerun the workflow later.`,
+        undefined,
+        { cause: error }
+      )
+    }
+    const refused = status === 403 || status === 404
+    const hint = refused
+      ? 'The token needs `permissions: contents: read` on this repository.'
+      : 'GitHub may be having trouble (https://www.githubstatus.com); rerun the workflow later.'
     throw new GitHubPublishError(
-      `Could not read ${what}: ${status !== undefined ? `HTTP ${status}: ` : ''}${requestMessage(error)}.${hint}`,
+      `Could not read ${what} from GitHub (${said}). ${hint}`,
       status === 403 ? 'contents' : undefined,
       { cause: error }
     )

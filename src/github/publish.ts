@@ -264,6 +264,34 @@ async function pointBranch(
   }
 }
 
+/**
+ * Puts the branch back where it was before this run moved it to `ours` (or deletes it when this run
+ * created it), unless someone has moved it since. Best effort: a failure is logged, not thrown.
+ */
+async function restoreBranch(
+  octokit: Octokit,
+  repo: Repo,
+  branch: string,
+  ours: string,
+  previous: string | undefined,
+  log: Log
+): Promise<void> {
+  try {
+    if ((await branchSha(octokit, repo, branch)) !== ours) return
+    if (previous) {
+      await octokit.rest.git.updateRef({ ...repo, ref: `heads/${branch}`, sha: previous, force: true })
+      log.info(`Branch ${branch} put back at ${previous}: its pull request could not be updated.`)
+    } else {
+      await octokit.rest.git.deleteRef({ ...repo, ref: `heads/${branch}` })
+      log.info(`Branch ${branch} removed again: its pull request could not be opened.`)
+    }
+  } catch (error) {
+    log.warning(
+      `Could not put branch ${branch} back after the pull request failed: ${requestMessage(error)}. It holds the new snapshot without an up-to-date pull request; the next run fixes that.`
+    )
+  }
+}
+
 async function deleteBranch(octokit: Octokit, repo: Repo, branch: string, log: Log): Promise<void> {
   try {
     await octokit.rest.git.deleteRef({ ...repo, ref: `heads/${branch}` })
@@ -368,12 +396,18 @@ export async function publishSnapshot(
     await pointBranch(octokit, repo, request.branch, commit.sha, headSha !== undefined, log)
     log.info(`Branch ${request.branch} now at ${commit.sha}.`)
 
-    if (open) {
-      const pull = await updatePull(octokit, repo, open, request)
-      return result('updated', pull, commit.sha, files)
+    try {
+      if (open) {
+        const pull = await updatePull(octokit, repo, open, request)
+        return result('updated', pull, commit.sha, files)
+      }
+      const { pull, operation } = await openPull(octokit, repo, { ...request, base }, log)
+      return result(operation, pull, commit.sha, files)
+    } catch (error) {
+      // A branch that moved without its PR would show reviewers a diff the PR body does not describe.
+      await restoreBranch(octokit, repo, request.branch, commit.sha, headSha, log)
+      throw error
     }
-    const { pull, operation } = await openPull(octokit, repo, { ...request, base }, log)
-    return result(operation, pull, commit.sha, files)
   }
   throw new GitHubPublishError(
     `The base branch '${base}' moved during each of ${BASE_ATTEMPTS} attempts to build the snapshot commit on it; rerun the workflow.`
