@@ -359,6 +359,7 @@ export interface CaseOutcome {
   writes: string[]
   gh: GitHubStandIn
   simOrg: SimOrg
+  inspected: Record<string, unknown>
 }
 
 export interface CaseSpec {
@@ -375,6 +376,8 @@ export interface CaseSpec {
   emissions?: Emissions
   /** Filled with the secrets the case knew (client secret, tokens, seeded credentials). */
   secrets?: Secret[]
+  /** Looks at the stand-in after the run, before it is closed; the result is `inspected`. */
+  inspect?: (gh: GitHubStandIn) => Promise<Record<string, unknown>>
 }
 
 /**
@@ -410,7 +413,8 @@ export async function runCase(scenario: Scenario, spec: CaseSpec): Promise<CaseO
       branchTree: await snapshotTreeOf(gh, BRANCH)
     }
     spec.secrets?.push(...knownSecrets(sim, [gh.token]))
-    return { run, before, after, sim: sim.stats(), writes: writesSince(gh, mark), gh, simOrg: sim }
+    const inspected = (await spec.inspect?.(gh)) ?? {}
+    return { run, before, after, sim: sim.stats(), writes: writesSince(gh, mark), gh, simOrg: sim, inspected }
   } finally {
     await sim.close()
     await gh.close()
