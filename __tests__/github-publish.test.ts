@@ -239,7 +239,8 @@ describe('publishSnapshot', () => {
     const head = await branchHead(gh, 'genesys-snapshot')
     const mark = gh.requests().length
 
-    const again = await publishSnapshot(octokit, request(await snapshot(V1), { body: 'Report v2' }), log)
+    // The same snapshot renders the same report (it holds no timestamps): nothing to write.
+    const again = await publishSnapshot(octokit, request(await snapshot(V1)), log)
     expect(again).toMatchObject({ operation: 'none', number: first.number, url: first.url, commitSha: head })
     expect(again.added).toEqual(first.added)
     expect(writesSince(gh, mark)).toEqual([])
@@ -410,6 +411,35 @@ describe('publishSnapshot', () => {
     expect(result.number).not.toBe(first.number)
     expect(count(gh, 'POST', '/git/commits', mark)).toBe(0)
     expect(count(gh, 'POST', '/pulls', mark)).toBe(1)
+  })
+
+  test('a current branch whose PR still describes an older snapshot gets its PR brought up to date, without a commit', async () => {
+    // What a run killed between moving the branch and updating the PR leaves behind.
+    const { gh, octokit, log } = await setup()
+    const first = await publishSnapshot(octokit, request(await snapshot(V1), { body: 'Report v2' }), log)
+    await octokit.rest.pulls.update({
+      owner: 'acme',
+      repo: 'contact-center',
+      pull_number: first.number!,
+      title: 'Old title',
+      body: 'Report v1'
+    })
+    const mark = gh.requests().length
+    const result = await publishSnapshot(octokit, request(await snapshot(V1), { body: 'Report v2' }), log)
+    expect(result.operation).toBe('updated')
+    expect(result.number).toBe(first.number)
+    expect(count(gh, 'POST', '/git/commits', mark)).toBe(0)
+    expect(gh.pulls()[0]).toMatchObject({ title: 'Genesys Cloud snapshot', body: 'Report v2' })
+    // Once it is up to date, a rerun writes nothing.
+    const again = gh.requests().length
+    const steady = await publishSnapshot(octokit, request(await snapshot(V1), { body: 'Report v2' }), log)
+    expect(steady.operation).toBe('none')
+    expect(
+      gh
+        .requests()
+        .slice(again)
+        .filter(r => r.method !== 'GET')
+    ).toEqual([])
   })
 
   test('an explicit base branch and a nested snapshot path', async () => {

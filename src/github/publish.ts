@@ -19,7 +19,7 @@ import {
   type Repo
 } from './git-read.js'
 import type { Octokit } from './octokit.js'
-import { closePull, findOpenPull, openPull, updatePull, type PullRef } from './pull-requests.js'
+import { closePull, findOpenPull, fitBody, openPull, updatePull, type PullRef } from './pull-requests.js'
 import {
   gitBlobSha,
   isSnapshotPath,
@@ -357,6 +357,15 @@ export async function publishSnapshot(
       (await headIsCurrent(octokit, repo, folder, head, baseState, plannedFolder(baseState.files, plan)))
     ) {
       if (open) {
+        // A run stopped between moving the branch and updating the PR leaves the PR describing the
+        // snapshot before: bring its title and body up to date (no write when they already are).
+        if (open.title !== request.title || open.body !== fitBody(request.body)) {
+          const pull = await updatePull(octokit, repo, open, request)
+          log.info(
+            `Branch ${request.branch} already holds this snapshot; pull request #${open.number} brought up to date.`
+          )
+          return result('updated', pull, head.commitSha, files)
+        }
         log.info(
           `Branch ${request.branch} already holds this snapshot; pull request #${open.number} stays as it is.`
         )

@@ -9,6 +9,12 @@ export interface PullRef {
   url: string
 }
 
+/** An open PR as listed, with what it currently says. */
+export interface OpenPull extends PullRef {
+  title: string
+  body: string
+}
+
 /** GitHub refuses bodies over 65,536 characters. */
 const MAX_BODY = 65536
 
@@ -24,7 +30,7 @@ export async function findOpenPull(
   repo: Repo,
   branch: string,
   base: string
-): Promise<PullRef | undefined> {
+): Promise<OpenPull | undefined> {
   try {
     const { data } = await octokit.rest.pulls.list({
       ...repo,
@@ -34,7 +40,9 @@ export async function findOpenPull(
       per_page: 10
     })
     const pull = data.find(p => p.head.ref === branch && p.base.ref === base)
-    return pull ? { number: pull.number, url: pull.html_url } : undefined
+    return pull
+      ? { number: pull.number, url: pull.html_url, title: pull.title, body: pull.body ?? '' }
+      : undefined
   } catch (error) {
     throw describeWriteFailure(`list the pull requests of ${repo.owner}/${repo.repo}`, 'pull-requests', error)
   }
