@@ -125,19 +125,20 @@ export class ReliabilityReport {
   /**
    * Declares a case and its test. `fn` runs the case and makes its assertions; what it returns is
    * quoted as what was observed (it must not vary between runs). A thrown assertion marks the case
-   * as not held and fails the test.
+   * as not held and fails the test. Concurrent cases run together (each must use servers of its own).
    */
   test(
     section: SectionId,
     fault: string,
     expected: string,
     fn: () => Promise<string | void>,
-    timeoutMs?: number
+    options: { timeoutMs?: number; concurrent?: boolean } = {}
   ): void {
     if (!SECTIONS.some(s => s.id === section)) throw new Error(`Unknown report section ${section}`)
     const result: CaseResult = { section, fault, expected, status: 'not run' }
     this.cases.push(result)
-    test(
+    const declare = options.concurrent ? test.concurrent : test
+    declare(
       fault,
       async () => {
         try {
@@ -149,7 +150,7 @@ export class ReliabilityReport {
           throw error
         }
       },
-      timeoutMs
+      options.timeoutMs
     )
   }
 
