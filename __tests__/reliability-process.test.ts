@@ -7,12 +7,7 @@ import path from 'node:path'
 import { systemClock } from '../src/common/clock.js'
 import type { GitHubStandIn } from '../test/github/index.js'
 import type { SimOrg } from '../test/sim/index.js'
-import {
-  recordBundleRun,
-  runBundle,
-  startBundle,
-  type BundleRun
-} from '../test/support/reliability-bundle.js'
+import { recordBundleRun, startBundle, type BundleRun } from '../test/support/reliability-bundle.js'
 import { Emissions, knownSecrets, type Secret } from '../test/support/reliability-emissions.js'
 import {
   BRANCH,
