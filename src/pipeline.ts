@@ -3,7 +3,7 @@ import type { Clock } from './common/clock.js'
 import type { Log } from './common/log.js'
 import type { Inputs } from './inputs.js'
 import type { GenesysClient } from './genesys/client.js'
-import { exportOrg, type ExportResult } from './export/exporter.js'
+import { exportOrg, FlowsChangedError, type ExportOptions, type ExportResult } from './export/exporter.js'
 import { readCurrentSnapshot, folderView } from './snapshot/read.js'
 import { SnapshotStaging } from './snapshot/staging.js'
 import { validateSnapshot } from './snapshot/validate.js'
@@ -19,6 +19,9 @@ import type { createOctokit } from './github/octokit.js'
 import { baseSnapshotView, publishSnapshot, type PublishResult } from './github/publish.js'
 
 export type Octokit = ReturnType<typeof createOctokit>
+
+/** Exports of the org before a run gives up on flows that keep changing under it. */
+const EXPORT_ATTEMPTS = 3
 
 /** The edges the pipeline talks through; the action builds the real ones, tests their own. */
 export interface PipelineEdges {
@@ -145,18 +148,34 @@ async function runExport(inputs: Inputs, edges: PipelineEdges): Promise<Pipeline
         `${inputs.path}/${MANIFEST_FILE} could not be read (${current.manifestProblems.map(p => p.message).join('; ')}); every flow is exported again.`
       )
     }
-    const staging = await SnapshotStaging.create(inputs.snapshotDir, log)
+    const options: ExportOptions = {
+      flowTypes: inputs.flowTypes,
+      include: inputs.include,
+      exclude: inputs.exclude,
+      dependencies: inputs.dependencies,
+      incremental: inputs.incremental,
+      previous: current.manifest ? { manifest: current.manifest, dir: inputs.snapshotDir } : undefined,
+      concurrency: inputs.concurrency,
+      log
+    }
+    let staging = await SnapshotStaging.create(inputs.snapshotDir, log)
     try {
-      const result = await exportOrg(client, staging, {
-        flowTypes: inputs.flowTypes,
-        include: inputs.include,
-        exclude: inputs.exclude,
-        dependencies: inputs.dependencies,
-        incremental: inputs.incremental,
-        previous: current.manifest ? { manifest: current.manifest, dir: inputs.snapshotDir } : undefined,
-        concurrency: inputs.concurrency,
-        log
-      })
+      let result: ExportResult
+      for (let attempt = 1; ; attempt++) {
+        try {
+          result = await exportOrg(client, staging, options)
+          break
+        } catch (error) {
+          // Flows published while they were exported: their files would not match the versions
+          // listed. Exporting again (unchanged flows are reused) gives a snapshot that agrees.
+          if (!(error instanceof FlowsChangedError) || attempt >= EXPORT_ATTEMPTS) throw error
+          log.info(
+            `${error.message.split('\n').slice(0, -1).join('\n')}\nExporting again (attempt ${attempt + 1} of ${EXPORT_ATTEMPTS}).`
+          )
+          await staging.discard()
+          staging = await SnapshotStaging.create(inputs.snapshotDir, log)
+        }
+      }
       setCounts(outputs, result.counts)
       const after = folderView(staging.dir, result.manifest)
       const facts = (): RunFacts => factsOf(inputs, result, client, clock.now() - started)

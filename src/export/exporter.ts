@@ -71,6 +71,18 @@ export class ExportError extends Error {
   }
 }
 
+/**
+ * Flows that could not be exported because they changed in Genesys Cloud after they were listed
+ * (published again, deleted): the run raced someone working in Architect. Exporting again gives a
+ * snapshot whose files and manifest agree; the pipeline does so a bounded number of times.
+ */
+export class FlowsChangedError extends ExportError {
+  constructor(message: string) {
+    super(message)
+    this.name = 'FlowsChangedError'
+  }
+}
+
 const DEPENDENCY_KIND_OF: Record<DependencyKind, ResourceKind> = {
   queues: 'queue',
   skills: 'skill',
@@ -368,12 +380,7 @@ export async function exportOrg(
     })
     const missing = toExport.filter(f => !exported.has(f.id))
     if (failed.length > 0 || missing.length > 0) {
-      const lines = failed.map(f => `${f.flow.name} (${f.flow.type}, ${f.flow.id}): ${f.reason}`)
-      for (const f of missing)
-        if (!failed.some(x => x.flow.id === f.id)) lines.push(`${f.name} (${f.id}): no file came back`)
-      throw new ExportError(
-        `Could not export ${lines.length} flow(s); the snapshot was not changed:\n  ${lines.join('\n  ')}`
-      )
+      throw await exportFailure(client, failed, missing)
     }
   })
   for (const node of flowNodes) {
@@ -500,4 +507,49 @@ function assignPaths(nodes: Node[], kept: ManifestResource[]): Map<ResourceRef, 
     for (const e of entries) paths.set(e.key, `${folder}/${names.get(e.id)!}`)
   }
   return paths
+}
+
+/**
+ * The error for flows that could not be exported. Each is looked up again: one published again or
+ * deleted since the listing makes it a FlowsChangedError (export again), else an ExportError that
+ * lists every flow with its reason.
+ */
+async function exportFailure(
+  client: GenesysClient,
+  failed: { flow: FlowToExport; reason: string }[],
+  missing: FlowToExport[]
+): Promise<ExportError> {
+  const flows = [...failed.map(f => f.flow), ...missing.filter(f => !failed.some(x => x.flow.id === f.id))]
+  const changed: string[] = []
+  try {
+    const current = new Map<string, Flow>()
+    for (let i = 0; i < flows.length; i += 50) {
+      const listed = await client.getAllPages<Flow>(
+        '/api/v2/flows',
+        { id: flows.slice(i, i + 50).map(f => f.id) },
+        { pageSize: 500, endpoint: 'GET /api/v2/flows' }
+      )
+      for (const f of listed) current.set(f.id, f)
+    }
+    for (const f of flows) {
+      const now = current.get(f.id)?.publishedVersion?.id
+      if (now !== f.version)
+        changed.push(
+          `${f.name} (${f.type}, ${f.id}): ${now ? `published again (${f.version} → ${now})` : 'deleted or unpublished'}`
+        )
+    }
+  } catch {
+    // Cannot tell whether they changed: report the failures as they are.
+  }
+  if (changed.length > 0) {
+    return new FlowsChangedError(
+      `${changed.length} flow(s) changed in Genesys Cloud while the snapshot was being made, so the snapshot was not changed:\n  ${changed.join('\n  ')}\nRerun the workflow once nobody is publishing these flows.`
+    )
+  }
+  const lines = failed.map(f => `${f.flow.name} (${f.flow.type}, ${f.flow.id}): ${f.reason}`)
+  for (const f of missing)
+    if (!failed.some(x => x.flow.id === f.id)) lines.push(`${f.name} (${f.id}): no file came back`)
+  return new ExportError(
+    `Could not export ${lines.length} flow(s); the snapshot was not changed:\n  ${lines.join('\n  ')}\nExport jobs fail now and then on Genesys Cloud's side: rerun the workflow. If a flow keeps failing, export it in Architect to see why.`
+  )
 }
