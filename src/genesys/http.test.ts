@@ -32,5 +32,7 @@ describe('classifyTransportError', () => {
     const t = classifyTransportError(aborted, true, 2_000)
     expect(t.kind).toBe('timeout')
     expect(t.message).toContain('2 s')
+    // A timeout under a second is not rounded down to "0 s".
+    expect(classifyTransportError(aborted, true, 250).message).toContain('within 250 ms')
   })
 })

@@ -72,7 +72,7 @@ export function classifyTransportError(err: unknown, timedOut: boolean, timeoutM
     return new TransportError(
       'timeout',
       code,
-      `no complete answer within ${Math.round(timeoutMs / 1000)} s`,
+      `no complete answer within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}`,
       {
         cause: err
       }
