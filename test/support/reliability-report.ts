@@ -195,6 +195,13 @@ function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>')
 }
 
+/** A long message (one line per flow) keeps its head and its last line (what to do). */
+function brief(text: string): string {
+  const lines = text.split('\n')
+  if (lines.length <= 4) return text
+  return [...lines.slice(0, 2), `… (${lines.length - 3} more lines)`, lines[lines.length - 1]].join('\n')
+}
+
 const MARK: Record<Status, string> = { held: 'yes', 'did not hold': '**NO**', 'not run': 'not run' }
 
 export function renderReport(fragments: Fragment[]): string {
@@ -225,7 +232,7 @@ export function renderReport(fragments: Fragment[]): string {
     lines.push('| # | Fault or input | Expected outcome | Held | Observed |', '|---|---|---|---|---|')
     cases.forEach((c, i) => {
       lines.push(
-        `| ${i + 1} | ${cell(c.fault)} | ${cell(c.expected)} | ${MARK[c.status]} | ${cell(c.observed ?? '')} |`
+        `| ${i + 1} | ${cell(c.fault)} | ${cell(c.expected)} | ${MARK[c.status]} | ${cell(brief(c.observed ?? ''))} |`
       )
     })
     lines.push('')
