@@ -110,6 +110,21 @@ describe('login', () => {
     expect(c.stats().retries).toBe(0)
   })
 
+  it('a 401 on a token another request already replaced does not use up a request’s re-login', async () => {
+    // Every token dies after 12 requests; 40 requests wait in the queue holding the same token, so
+    // all but one meet its 401 after someone else has logged in again.
+    const org = await sim({ faults: { tokenRevokeAfter: 12 } })
+    const c = client(org, { concurrency: 8 })
+    const results = await Promise.all(
+      Array.from({ length: 40 }, () => c.request<{ id: string }>('GET', '/api/v2/organizations/me'))
+    )
+    expect(results.every(r => typeof r.id === 'string')).toBe(true)
+    expect(org.stats().faults.revoked).toBeGreaterThan(1)
+    // One login per dead token, not one per request that held it.
+    expect(c.stats().logins).toBe(org.stats().tokensIssued)
+    expect(org.stats().tokensIssued).toBeLessThanOrEqual(org.stats().faults.revoked + 1)
+  })
+
   it('logs in again once on a 401, and fails clearly when the new token is refused too', async () => {
     // The org's clock runs ahead of the client's, so the org sees the token expire unannounced.
     const orgClock = new VirtualClock()

@@ -63,6 +63,11 @@ export class TokenSource {
     return (await this.inFlight).value
   }
 
+  /** Whether `token` is the one in use (not yet replaced by a newer login). */
+  isCurrent(token: string): boolean {
+    return this.current?.value === token
+  }
+
   /** The API refused `token` (401): the next caller logs in again, unless someone already has. */
   invalidate(token: string): void {
     if (this.current?.value === token) this.current = undefined

@@ -61,6 +61,8 @@ export interface ClientStats {
 
 /** 429s in a row one request may see before it gives up. */
 const MAX_RATE_LIMITED_IN_A_ROW = 20
+/** 401s on tokens already replaced by another request's login that one request retries. */
+const MAX_STALE_TOKEN_RETRIES = 5
 export const DOWNLOAD_ENDPOINT = 'GET (export download URL)'
 const MAX_REDIRECTS = 3
 
@@ -160,6 +162,7 @@ export class GenesysClient {
     let retries = 0
     let rateLimitedInARow = 0
     let reloggedIn = false
+    let staleTokenRetries = 0
 
     for (;;) {
       const token = await this.tokens.token()
@@ -174,9 +177,10 @@ export class GenesysClient {
         body
       }
       let response: HttpResponse
+      const wanted = this.clock.now()
       try {
         response = await this.slots.run(async () => {
-          await this.budget.take()
+          await this.budget.take(wanted)
           this.count(endpoint)
           return this.transport.send(request)
         })
@@ -233,13 +237,22 @@ export class GenesysClient {
         }
       }
 
-      if (response.status === 401 && !reloggedIn) {
-        // The token may have been revoked or expired early: log in again, once.
-        reloggedIn = true
-        this.tokens.invalidate(token)
-        this.counts.retries++
-        this.log.debug(`${endpoint} answered 401; logging in again.`)
-        continue
+      if (response.status === 401) {
+        // A token another request already replaced (it met the 401 first) costs this request
+        // nothing: it only waited in the queue with the old token. Bounded all the same.
+        if (!this.tokens.isCurrent(token) && staleTokenRetries < MAX_STALE_TOKEN_RETRIES) {
+          staleTokenRetries++
+          this.counts.retries++
+          continue
+        }
+        if (!reloggedIn) {
+          // The token may have been revoked or expired early: log in again, once.
+          reloggedIn = true
+          this.tokens.invalidate(token)
+          this.counts.retries++
+          this.log.debug(`${endpoint} answered 401; logging in again.`)
+          continue
+        }
       }
       if (isRetryableStatus(response.status) && retries < this.maxRetries) {
         await this.backoff(retries++, endpoint, `status ${response.status}`)

@@ -9,6 +9,8 @@ import { Rng } from './random.js'
 interface TokenInfo {
   clientId: string
   expiresAt: number
+  /** API requests served with it. */
+  uses: number
   windowStart: number
   windowCount: number
 }
@@ -39,6 +41,14 @@ export class TokenStore {
     return [...this.issuedList]
   }
 
+  /** Counts one more request served with `token`; returns how many it has served. */
+  use(token: string): number {
+    const info = this.tokens.get(token)
+    if (!info) return 0
+    info.uses += 1
+    return info.uses
+  }
+
   /** The token is refused from now on (as expired). */
   revoke(token: string): void {
     const info = this.tokens.get(token)
@@ -62,6 +72,7 @@ export class TokenStore {
     this.tokens.set(token, {
       clientId,
       expiresAt: this.clock.now() + this.ttlSeconds * 1000,
+      uses: 0,
       windowStart: 0,
       windowCount: 0
     })

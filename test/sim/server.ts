@@ -35,7 +35,6 @@ export class SimServer {
   private requests = 0
   private forcedLeft = 0
   private forcedRetryAfter = 0
-  private authenticated = 0
   private readonly listeners = new Set<(info: SimRequestInfo) => void>()
 
   constructor(
@@ -215,9 +214,8 @@ export class SimServer {
           : json(401, errorBody(401, 'bad.credentials', 'Invalid login credentials.', contextId))
       return send(res, response)
     }
-    this.authenticated += 1
-    const revokeEvery = faults.tokenRevokeEvery
-    if (revokeEvery > 0 && this.authenticated % revokeEvery === 0) {
+    const uses = this.core.tokens.use(auth.token)
+    if (faults.tokenRevokeAfter > 0 && uses > faults.tokenRevokeAfter) {
       // The token dies under the client (revoked, or expired earlier than it was told).
       this.core.tokens.revoke(auth.token)
       this.injected('revoked')

@@ -99,10 +99,10 @@ export interface Faults {
   /** The next `count` API requests get 429 with this Retry-After. */
   forceRateLimit: { count: number; retryAfterSeconds: number } | null
   /**
-   * Every n-th authenticated API request finds its token revoked (401 bad.credentials, and the token
-   * stays refused), as when a token expires early or an admin revokes it; 0 turns it off.
+   * Each access token is revoked once it has served n API requests: the next request with it gets
+   * 401 bad.credentials, as when a token expires early or an admin revokes it; 0 turns it off.
    */
-  tokenRevokeEvery: number
+  tokenRevokeAfter: number
   /** API endpoints (keys such as 'GET /api/v2/flows') answered 403 missing.permissions. */
   forbiddenEndpoints: string[]
   /** The next `count` export jobs end in Failure with Archy's rate-limit message (exit code 107). */
@@ -133,7 +133,7 @@ export const DEFAULT_FAULTS: Readonly<Faults> = {
   forbiddenDataActionIds: [],
   pagingShift: false,
   forceRateLimit: null,
-  tokenRevokeEvery: 0,
+  tokenRevokeAfter: 0,
   forbiddenEndpoints: [],
   failExportJobs: 0,
   expireDownloads: 0,
