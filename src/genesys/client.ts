@@ -177,10 +177,9 @@ export class GenesysClient {
         body
       }
       let response: HttpResponse
-      const wanted = this.clock.now()
       try {
         response = await this.slots.run(async () => {
-          await this.budget.take(wanted)
+          await this.budget.take()
           this.count(endpoint)
           return this.transport.send(request)
         })
