@@ -197,7 +197,7 @@ describe('permanent GitHub faults fail clearly and change nothing', () => {
 
   report.test(
     'github',
-    'Every GitHub request answers 502',
+    'Every GitHub request answers 502 or 503',
     `Failed step naming the request, the status and to rerun later; ${UNTOUCHED}`,
     async () => {
       const o = await run({ name: 'always-502', stage: 'open', ghFaults: { status5xxRate: 1 } })
