@@ -1,4 +1,6 @@
-import { readFile } from 'node:fs/promises'
+import { createReadStream } from 'node:fs'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { mapLimit } from '../common/concurrency.js'
 import type { Log } from '../common/log.js'
@@ -7,18 +9,16 @@ import type { GenesysClient } from '../genesys/client.js'
 import {
   consumedResources,
   dependencyBuildStatus,
-  getDataActionsByIds,
   getQueuesByIds,
   getSkillsByIds,
   listFlows,
   type ByIdResult
 } from '../genesys/api.js'
-import { exportFlows, type FlowToExport } from '../genesys/export-jobs.js'
+import { FlowExportQueue, type FlowToExport } from '../genesys/export-jobs.js'
 import type { Flow } from '../genesys/types.js'
 import { canonicalYaml } from '../snapshot/canonical.js'
 import { buildManifest, serializeManifest, sha256Hex } from '../snapshot/manifest.js'
 import { assignFileNames } from '../snapshot/names.js'
-import { redactDataAction } from '../snapshot/redact.js'
 import type { SnapshotStaging } from '../snapshot/staging.js'
 import {
   KIND_FOLDERS,
@@ -29,6 +29,8 @@ import {
   type ResourceRef,
   type UnresolvedReference
 } from '../snapshot/model.js'
+import { Batcher } from './batcher.js'
+import { DataActionReader } from './data-actions.js'
 import { flowMatcher } from './filters.js'
 import { dependencyRef, queueReferences } from './references.js'
 
@@ -42,6 +44,10 @@ export interface ExportOptions {
   previous?: { manifest: Manifest; dir: string }
   concurrency: number
   log: Log
+  /** Where exported flow files wait until their snapshot paths are known; default RUNNER_TEMP or the OS temp folder. */
+  scratchDir?: string
+  /** Flows per export job (see FlowExportQueue); default 100. */
+  exportBatchSize?: number
 }
 
 export interface SkippedResource {
@@ -97,8 +103,8 @@ interface Node {
   name: string
   /** Outgoing references, with the name the referrer knows them by. */
   refs: Map<ResourceRef, { name?: string; reason?: string }>
-  /** Canonical API object for queues, skills and data actions. */
-  object?: unknown
+  /** Queues, skills and data actions: the file, rendered when the object arrived. */
+  file?: { text: string; redactions: number }
   flow?: Flow
   /** Flows: reuse the previous snapshot's file from this path. */
   reuseFrom?: string
@@ -108,6 +114,11 @@ interface Node {
  * Exports the flows the filters pick and, transitively, everything they use, into `staging`.
  * Returns the manifest it wrote. Throws (and writes nothing the caller would keep) when a flow the
  * snapshot must hold cannot be exported: a missing file would read as a deleted flow.
+ *
+ * Requests are the cost (a token has a per-minute budget), so everything that can share the budget
+ * does: export jobs start as soon as the flows are listed and run while dependencies are read;
+ * queues, skills and data actions are read in batches as soon as they are referenced; files are
+ * written as they arrive, so the end of the run is not spent on work the waiting could have hidden.
  */
 export async function exportOrg(
   client: GenesysClient,
@@ -122,7 +133,12 @@ export async function exportOrg(
   }
   const wanted = new Set<ResourceKind>(['flow', ...options.dependencies.map(d => DEPENDENCY_KIND_OF[d])])
 
-  const buildStatus = await dependencyBuildStatus(client)
+  // Independent reads, so they share one round trip.
+  const [buildStatus, allFlows] = await log.group('Listing flows', async () => {
+    const both = await Promise.all([dependencyBuildStatus(client), listFlows(client)])
+    log.info(`${both[1].length} flows in the org`)
+    return both
+  })
   if (buildStatus !== 'OPERATIONAL') {
     warn(
       `Architect's dependency index is ${buildStatus}, not OPERATIONAL: the dependencies of some flows may be missing or out of date until it is rebuilt (Architect > Dependency tracking).`
@@ -130,11 +146,6 @@ export async function exportOrg(
   }
 
   // Every flow, whatever the filters say: flows the picked ones use are exported too.
-  const allFlows = await log.group('Listing flows', async () => {
-    const flows = await listFlows(client)
-    log.info(`${flows.length} flows in the org`)
-    return flows
-  })
   const flowsById = new Map(allFlows.map(f => [f.id, f]))
   const matches = flowMatcher(options)
   const skipped: SkippedResource[] = []
@@ -153,271 +164,301 @@ export async function exportOrg(
   const nodes = new Map<ResourceRef, Node>()
   const unresolved = new Map<ResourceRef, { reason: string; name?: string }>()
   const previousFiles = new Map<ResourceRef, ManifestResource>()
-
-  // Closure: flows → their dependencies; queues → skills, in-queue flows and other queues.
-  let pendingFlows: Flow[] = roots
-  let pendingQueues = new Set<string>()
-  let done = 0
-  await log.group('Reading dependencies', async () => {
-    while (pendingFlows.length > 0 || pendingQueues.size > 0) {
-      const flows = pendingFlows.filter(f => !nodes.has(ref('flow', f.id)))
-      pendingFlows = []
-      for (const flow of flows) nodes.set(ref('flow', flow.id), flowNode(flow))
-      await mapLimit(flows, options.concurrency, async flow => {
-        const node = nodes.get(ref('flow', flow.id))!
-        const reused = await reusableFlow(flow, previous, options)
-        if (reused) {
-          node.reuseFrom = reused.resource.path
-          for (const [to, info] of reused.refs) node.refs.set(to, info)
-        } else {
-          const deps = await consumedResources(
-            client,
-            { id: flow.id, version: flow.publishedVersion!.id!, type: flow.type },
-            undefined
-          )
-          for (const dep of deps) {
-            const to = dependencyRef(dep)
-            if (!to) continue
-            const reason = dep.deleted ? 'deleted' : undefined
-            node.refs.set(to, { name: dep.name, reason })
-          }
-        }
-        done++
-        if (done % 100 === 0) log.info(`flows ${done}/${nodes.size}`)
-      })
-      for (const flow of flows) {
-        const node = nodes.get(ref('flow', flow.id))!
-        for (const [to, info] of node.refs) {
-          const [kind, id] = splitRef(to)
-          if (!wanted.has(kind) || info.reason || nodes.has(to) || unresolved.has(to)) continue
-          if (kind === 'flow') {
-            const target = flowsById.get(id)
-            if (!target)
-              unresolved.set(to, { reason: 'not found in the flow listing (deleted?)', name: info.name })
-            else if (!target.publishedVersion?.id)
-              unresolved.set(to, { reason: 'never published', name: target.name })
-            else pendingFlows.push(target)
-          } else if (kind === 'queue') {
-            pendingQueues.add(id)
-          }
-        }
-      }
-      if (pendingQueues.size > 0) {
-        const ids = [...pendingQueues]
-        pendingQueues = new Set()
-        const result = await getQueuesByIds(client, ids)
-        recordMissing('queue', result)
-        for (const queue of result.found) {
-          const node: Node = {
-            kind: 'queue',
-            id: queue.id,
-            name: queue.name ?? queue.id,
-            refs: new Map(),
-            object: queue
-          }
-          nodes.set(ref('queue', queue.id), node)
-          for (const to of queueReferences(queue)) {
-            node.refs.set(to.ref, { name: to.name })
-            const [kind, id] = splitRef(to.ref)
-            if (!wanted.has(kind) || nodes.has(to.ref) || unresolved.has(to.ref)) continue
-            if (kind === 'queue') pendingQueues.add(id)
-            else if (kind === 'flow') {
-              const target = flowsById.get(id)
-              if (!target)
-                unresolved.set(to.ref, { reason: 'not found in the flow listing (deleted?)', name: to.name })
-              else if (!target.publishedVersion?.id)
-                unresolved.set(to.ref, { reason: 'never published', name: target.name })
-              else pendingFlows.push(target)
-            }
-          }
-        }
-      }
-    }
-    log.info(`flows ${done}/${nodes.size}: dependencies read`)
-  })
-
-  function recordMissing(kind: ResourceKind, result: ByIdResult<unknown>): void {
-    for (const missing of result.missing) {
-      const key = ref(kind, missing.id)
+  const recordMissing = (kind: ResourceKind, missing: ByIdResult<unknown>['missing']): void => {
+    for (const m of missing) {
+      const key = ref(kind, m.id)
       const kept = previous.resources.get(key)
-      if (missing.status === 403 && kept) {
+      if (m.status === 403 && kept) {
         // Could not read it: keep the committed copy rather than let the snapshot say it was deleted.
         previousFiles.set(key, kept)
-        warn(
-          `Could not read ${kind} ${kept.name} (${missing.id}): ${missing.reason}. Kept the committed copy.`
-        )
+        warn(`Could not read ${kind} ${kept.name} (${m.id}): ${m.reason}. Kept the committed copy.`)
       } else {
-        unresolved.set(key, { reason: missing.reason })
+        unresolved.set(key, { reason: m.reason })
       }
     }
   }
 
-  // Skills and data actions referenced by anything in the closure, read in batches.
-  const referenced = (kind: ResourceKind): string[] => {
-    const ids = new Set<string>()
-    for (const node of nodes.values())
-      for (const [to, info] of node.refs) {
-        const [k, id] = splitRef(to)
-        if (k === kind && !info.reason && !nodes.has(to) && !unresolved.has(to)) ids.add(id)
-      }
-    return [...ids].sort()
-  }
-  if (wanted.has('skill')) {
-    const result = await getSkillsByIds(client, referenced('skill'))
-    recordMissing('skill', result)
-    for (const skill of result.found)
-      nodes.set(ref('skill', skill.id), {
-        kind: 'skill',
-        id: skill.id,
-        name: skill.name ?? skill.id,
-        refs: new Map(),
-        object: skill
-      })
-  }
-  if (wanted.has('data-action')) {
-    const result = await getDataActionsByIds(client, referenced('data-action'))
-    recordMissing('data-action', result)
-    for (const action of result.found)
-      nodes.set(ref('data-action', action.id), {
-        kind: 'data-action',
-        id: action.id,
-        name: action.name ?? action.id,
-        refs: new Map(),
-        object: action
-      })
-  }
-
-  // Paths: one folder per kind (flows per type), names assigned over each folder's whole set.
-  const paths = assignPaths([...nodes.values()], [...previousFiles.values()])
-
-  const resources: ManifestResource[] = []
-  const redactions: { file: string; count: number }[] = []
-  const dependsOnOf = (node: Node, from: ResourceRef): ResourceRef[] => {
-    const out: ResourceRef[] = []
-    for (const [to, info] of node.refs) {
-      const [kind] = splitRef(to)
-      if (!wanted.has(kind)) continue
-      if (info.reason) unresolved.set(to, { reason: info.reason, name: info.name })
-      if (nodes.has(to) || previousFiles.has(to)) out.push(to)
-      else if (unresolved.has(to)) unresolvedEdges.push({ from, to, name: info.name })
-    }
-    return out
-  }
-  const unresolvedEdges: { from: ResourceRef; to: ResourceRef; name?: string }[] = []
-
-  // Queues, skills and data actions: canonical YAML, credentials redacted.
-  for (const node of nodes.values()) {
-    if (node.kind === 'flow') continue
-    const key = ref(node.kind, node.id)
-    const file = paths.get(key)!
-    let value = node.object
-    if (node.kind === 'data-action') {
-      const redacted = redactDataAction(value)
-      value = redacted.value
-      if (redacted.redactions.length > 0) redactions.push({ file, count: redacted.redactions.length })
-    }
-    const written = await staging.writeFile(file, canonicalYaml(node.kind, value))
-    resources.push({
-      kind: node.kind,
-      id: node.id,
-      name: node.name,
-      path: file,
-      sha256: written.sha256,
-      dependsOn: dependsOnOf(node, key)
-    })
-  }
-  for (const kept of previousFiles.values()) {
-    const key = ref(kept.kind, kept.id)
-    const file = paths.get(key)!
-    const data = await readFile(path.join(options.previous!.dir, kept.path))
-    const written = await staging.writeFile(file, data)
-    // Its recorded edges, kept only where they still name something in this snapshot.
-    const node: Node = {
-      kind: kept.kind,
-      id: kept.id,
-      name: kept.name,
-      refs: new Map(kept.dependsOn.map(d => [d, {}]))
-    }
-    resources.push({ ...kept, path: file, sha256: written.sha256, dependsOn: dependsOnOf(node, key) })
-  }
-
-  // Flows: reuse unchanged files, export the rest in batched jobs that stream to disk.
-  const flowNodes = [...nodes.values()].filter(n => n.kind === 'flow')
-  let reused = 0
-  const exported = new Map<string, string>()
-  await log.group(`Exporting ${flowNodes.length} flows`, async () => {
-    const toExport: FlowToExport[] = []
-    for (const node of flowNodes) {
-      const key = ref('flow', node.id)
-      const file = paths.get(key)!
-      if (node.reuseFrom !== undefined) {
-        const written =
-          node.reuseFrom === file
-            ? await staging.copyFromCurrent(file)
-            : await staging.writeFile(file, await readFile(path.join(options.previous!.dir, node.reuseFrom)))
-        exported.set(node.id, written.sha256)
-        reused++
+  // Paths no flow found later can change: these flows' files go straight to staging as they come.
+  const settled = settledFlowPaths(
+    roots,
+    allFlows.filter(f => f.publishedVersion?.id)
+  )
+  const flowFiles = new Map<string, { path?: string; scratch?: string; sha256?: string }>()
+  // The rest wait in a scratch folder until the closure, and with it their folder, is known.
+  const scratch = await mkdtemp(
+    path.join(options.scratchDir ?? process.env.RUNNER_TEMP ?? tmpdir(), 'genesys-flows-')
+  )
+  try {
+    let scratchFiles = 0
+    const placeFlow = async (id: string, bytes: Buffer): Promise<void> => {
+      const settledPath = settled.get(id)
+      if (settledPath !== undefined) {
+        const written = await staging.writeFile(settledPath, bytes)
+        flowFiles.set(id, { path: settledPath, sha256: written.sha256 })
       } else {
-        toExport.push({
-          id: node.id,
-          version: node.flow!.publishedVersion!.id!,
-          name: node.name,
-          type: node.flow!.type
-        })
+        const file = path.join(scratch, `${scratchFiles++}.yaml`)
+        await writeFile(file, bytes)
+        flowFiles.set(id, { scratch: file })
       }
     }
-    if (reused > 0) log.info(`${reused} flows unchanged since the committed snapshot: files reused`)
-    let count = 0
-    const { failed } = await exportFlows(client, toExport, {
+
+    let exported = 0
+    const exporter = new FlowExportQueue(client, {
+      batchSize: options.exportBatchSize,
       log,
       onFlow: async (flow, yaml) => {
-        const written = await staging.writeFile(paths.get(ref('flow', flow.id))!, yaml)
-        exported.set(flow.id, written.sha256)
-        count++
-        if (count % 100 === 0 || count === toExport.length)
-          log.info(`exported flows ${count}/${toExport.length}`)
+        await placeFlow(flow.id, yaml)
+        exported++
+        if (exported % 500 === 0) log.info(`exported flows ${exported}/${exporter.size}`)
       }
     })
-    const missing = toExport.filter(f => !exported.has(f.id))
-    if (failed.length > 0 || missing.length > 0) {
-      throw await exportFailure(client, failed, missing)
+
+    // Queues, skills and data actions: read in batches as they are referenced, rendered on arrival.
+    const resourceNode = (
+      kind: Exclude<ResourceKind, 'flow'>,
+      id: string,
+      name: string | undefined
+    ): Node => {
+      const node: Node = { kind, id, name: name ?? id, refs: new Map() }
+      nodes.set(ref(kind, id), node)
+      return node
     }
-  })
-  for (const node of flowNodes) {
-    const key = ref('flow', node.id)
-    resources.push({
-      kind: 'flow',
-      id: node.id,
-      name: node.name,
-      path: paths.get(key)!,
-      sha256: exported.get(node.id)!,
-      dependsOn: dependsOnOf(node, key),
-      type: node.flow!.type.toLowerCase(),
-      version: node.flow!.publishedVersion!.id!
+    const queues = new Batcher(100, async ids => {
+      const result = await getQueuesByIds(client, ids)
+      recordMissing('queue', result.missing)
+      for (const queue of result.found) {
+        const node = resourceNode('queue', queue.id, queue.name)
+        node.file = { text: canonicalYaml('queue', queue), redactions: 0 }
+        for (const to of queueReferences(queue)) node.refs.set(to.ref, { name: to.name })
+        follow(node)
+      }
     })
-  }
+    const skills = new Batcher(100, async ids => {
+      const result = await getSkillsByIds(client, ids)
+      recordMissing('skill', result.missing)
+      for (const skill of result.found)
+        resourceNode('skill', skill.id, skill.name).file = {
+          text: canonicalYaml('skill', skill),
+          redactions: 0
+        }
+    })
+    const actions = new DataActionReader(client, {
+      committed: id => (options.incremental ? previous.resources.get(ref('data-action', id)) : undefined),
+      dir: options.previous?.dir,
+      found: (action, file) => {
+        resourceNode('data-action', action.id, action.name).file = file
+      },
+      missing: missing => recordMissing('data-action', missing)
+    })
 
-  const unresolvedList: UnresolvedReference[] = unresolvedEdges.map(edge => {
-    const [kind, id] = splitRef(edge.to)
-    const info = unresolved.get(edge.to)!
-    const name = edge.name ?? info.name
-    return { from: edge.from, kind, id, ...(name !== undefined ? { name } : {}), reason: info.reason }
-  })
-  const manifest = buildManifest(resources, unresolvedList)
-  manifest.dependencies = [...options.dependencies].sort()
-  await staging.writeFile(MANIFEST_FILE, serializeManifest(manifest))
+    // Closure: flows → their dependencies; queues → skills, in-queue flows and other queues.
+    let pendingFlows: Flow[] = []
+    const queuedFlows = new Set<string>()
+    const enqueueFlow = (flow: Flow): void => {
+      if (queuedFlows.has(flow.id)) return
+      queuedFlows.add(flow.id)
+      pendingFlows.push(flow)
+    }
+    function follow(node: Node): void {
+      for (const [to, info] of node.refs) {
+        const [kind, id] = splitRef(to)
+        if (!wanted.has(kind) || info.reason || nodes.has(to) || unresolved.has(to)) continue
+        if (kind === 'flow') {
+          const target = flowsById.get(id)
+          if (!target)
+            unresolved.set(to, { reason: 'not found in the flow listing (deleted?)', name: info.name })
+          else if (!target.publishedVersion?.id)
+            unresolved.set(to, { reason: 'never published', name: target.name })
+          else enqueueFlow(target)
+        } else if (kind === 'queue') queues.add(id)
+        else if (kind === 'skill') skills.add(id)
+        else actions.add(id)
+      }
+    }
+    /** A failure elsewhere (a batch read, an export job's fatal error) ends the closure early. */
+    const stopIfFailed = (): void => {
+      const failure = queues.error ?? skills.error ?? actions.error
+      if (failure) throw failure.error
+      if (exporter.fatal !== undefined) throw exporter.fatal
+    }
 
-  const counts: Record<ResourceKind, number> = { flow: 0, queue: 0, skill: 0, 'data-action': 0 }
-  for (const r of manifest.resources) counts[r.kind]++
-  return {
-    manifest,
-    files: [...manifest.resources.map(r => r.path), MANIFEST_FILE],
-    skipped,
-    redactions,
-    warnings,
-    reused,
-    counts
+    let looked = 0
+    const visitFlows = async (flows: Flow[]): Promise<void> => {
+      for (const flow of flows) nodes.set(ref('flow', flow.id), flowNode(flow))
+      // Reuse is decided from the workspace alone (no request), so exports start at once.
+      await mapLimit(flows, options.concurrency, async flow => {
+        const reused = await reusableFlow(flow, previous, options)
+        if (!reused) return
+        const node = nodes.get(ref('flow', flow.id))!
+        node.reuseFrom = reused.resource.path
+        for (const [to, info] of reused.refs) node.refs.set(to, info)
+        if (settled.has(flow.id)) await placeFlow(flow.id, reused.bytes)
+        follow(node)
+      })
+      const fresh = flows.filter(f => nodes.get(ref('flow', f.id))!.reuseFrom === undefined)
+      exporter.add(fresh.map(exportItem))
+      exporter.flush()
+      // Twice as many lookups as connections: the spare ones wait for a connection, so a slow answer
+      // never leaves the request budget without a taker (the budget lets a request that was kept
+      // waiting use the slots it missed; see RequestBudget.take).
+      await mapLimit(fresh, options.concurrency * 2, async flow => {
+        stopIfFailed()
+        const node = nodes.get(ref('flow', flow.id))!
+        const deps = await consumedResources(
+          client,
+          { id: flow.id, version: flow.publishedVersion!.id!, type: flow.type },
+          undefined
+        )
+        for (const dep of deps) {
+          const to = dependencyRef(dep)
+          if (!to) continue
+          node.refs.set(to, { name: dep.name, reason: dep.deleted ? 'deleted' : undefined })
+        }
+        follow(node)
+        looked++
+        if (looked % 500 === 0) log.info(`dependencies read for ${looked} flows`)
+      })
+    }
+
+    await log.group('Exporting flows and reading what they use', async () => {
+      try {
+        for (const flow of roots) enqueueFlow(flow)
+        // Bounded: a flow or queue is visited at most once.
+        while (pendingFlows.length > 0 || queues.busy) {
+          const flows = pendingFlows
+          pendingFlows = []
+          if (flows.length > 0) await visitFlows(flows)
+          else await queues.settle()
+          stopIfFailed()
+        }
+        await Promise.all([skills.settle(), actions.settle()])
+      } catch (error) {
+        // Nothing may outlive the run: export jobs stop at their next step, batch reads finish.
+        exporter.abort(error)
+        await Promise.allSettled([exporter.finish(), queues.settle(), skills.settle(), actions.settle()])
+        throw error
+      }
+      log.info(`dependencies read for ${looked} flows`)
+      const { failed } = await exporter.finish()
+      const missing = exporter.flows().filter(f => !flowFiles.has(f.id))
+      if (failed.length > 0 || missing.length > 0) {
+        throw await exportFailure(client, failed, missing)
+      }
+      log.info(`exported flows ${exported}/${exporter.size}`)
+    })
+
+    // Paths: one folder per kind (flows per type), names assigned over each folder's whole set.
+    const paths = assignPaths([...nodes.values()], [...previousFiles.values()])
+
+    const resources: ManifestResource[] = []
+    const redactions: { file: string; count: number }[] = []
+    const unresolvedEdges: { from: ResourceRef; to: ResourceRef; name?: string }[] = []
+    const dependsOnOf = (node: Node, from: ResourceRef): ResourceRef[] => {
+      const out: ResourceRef[] = []
+      for (const [to, info] of node.refs) {
+        const [kind] = splitRef(to)
+        if (!wanted.has(kind)) continue
+        if (info.reason) unresolved.set(to, { reason: info.reason, name: info.name })
+        if (nodes.has(to) || previousFiles.has(to)) out.push(to)
+        else if (unresolved.has(to)) unresolvedEdges.push({ from, to, name: info.name })
+      }
+      return out
+    }
+
+    // Queues, skills and data actions: rendered already, written now that their names are known.
+    for (const node of nodes.values()) {
+      if (node.kind === 'flow') continue
+      const key = ref(node.kind, node.id)
+      const file = paths.get(key)!
+      if (node.file!.redactions > 0) redactions.push({ file, count: node.file!.redactions })
+      const written = await staging.writeFile(file, node.file!.text)
+      resources.push({
+        kind: node.kind,
+        id: node.id,
+        name: node.name,
+        path: file,
+        sha256: written.sha256,
+        dependsOn: dependsOnOf(node, key)
+      })
+    }
+    for (const kept of previousFiles.values()) {
+      const key = ref(kept.kind, kept.id)
+      const file = paths.get(key)!
+      const data = await readFile(path.join(options.previous!.dir, kept.path))
+      const written = await staging.writeFile(file, data)
+      // Its recorded edges, kept only where they still name something in this snapshot.
+      const node: Node = {
+        kind: kept.kind,
+        id: kept.id,
+        name: kept.name,
+        refs: new Map(kept.dependsOn.map(d => [d, {}]))
+      }
+      resources.push({ ...kept, path: file, sha256: written.sha256, dependsOn: dependsOnOf(node, key) })
+    }
+
+    // Flows: most are in place already; the others come from the scratch folder or the workspace.
+    const flowNodes = [...nodes.values()].filter(n => n.kind === 'flow')
+    await mapLimit(flowNodes, 8, async node => {
+      const file = paths.get(ref('flow', node.id))!
+      const placed = flowFiles.get(node.id)
+      if (placed?.path !== undefined) {
+        // settledFlowPaths promised this; a broken promise would leave a stray file in the snapshot.
+        if (placed.path !== file)
+          throw new Error(`internal: flow ${node.id} was written to ${placed.path}, not ${file}`)
+        return
+      }
+      const written =
+        placed?.scratch !== undefined
+          ? await staging.writeStream(file, createReadStream(placed.scratch))
+          : node.reuseFrom === file
+            ? await staging.copyFromCurrent(file)
+            : await staging.writeFile(file, await readFile(path.join(options.previous!.dir, node.reuseFrom!)))
+      flowFiles.set(node.id, { path: file, sha256: written.sha256 })
+    })
+    const reused = flowNodes.filter(n => n.reuseFrom !== undefined).length
+    if (reused > 0) log.info(`${reused} flows unchanged since the committed snapshot: files reused`)
+    for (const node of flowNodes) {
+      const key = ref('flow', node.id)
+      resources.push({
+        kind: 'flow',
+        id: node.id,
+        name: node.name,
+        path: paths.get(key)!,
+        sha256: flowFiles.get(node.id)!.sha256!,
+        dependsOn: dependsOnOf(node, key),
+        type: node.flow!.type.toLowerCase(),
+        version: node.flow!.publishedVersion!.id!
+      })
+    }
+
+    const unresolvedList: UnresolvedReference[] = unresolvedEdges.map(edge => {
+      const [kind, id] = splitRef(edge.to)
+      const info = unresolved.get(edge.to)!
+      const name = edge.name ?? info.name
+      return { from: edge.from, kind, id, ...(name !== undefined ? { name } : {}), reason: info.reason }
+    })
+    const manifest = buildManifest(resources, unresolvedList)
+    manifest.dependencies = [...options.dependencies].sort()
+    await staging.writeFile(MANIFEST_FILE, serializeManifest(manifest))
+
+    const counts: Record<ResourceKind, number> = { flow: 0, queue: 0, skill: 0, 'data-action': 0 }
+    for (const r of manifest.resources) counts[r.kind]++
+    return {
+      manifest,
+      files: [...manifest.resources.map(r => r.path), MANIFEST_FILE],
+      skipped,
+      redactions,
+      warnings,
+      reused,
+      counts
+    }
+  } finally {
+    await rm(scratch, { recursive: true, force: true })
   }
+}
+
+function exportItem(flow: Flow): FlowToExport {
+  return { id: flow.id, version: flow.publishedVersion!.id!, name: flow.name, type: flow.type }
 }
 
 function flowNode(flow: Flow): Node {
@@ -462,7 +503,8 @@ async function reusableFlow(
   previous: PreviousIndex,
   options: ExportOptions
 ): Promise<
-  { resource: ManifestResource; refs: Map<ResourceRef, { name?: string; reason?: string }> } | undefined
+  | { resource: ManifestResource; refs: Map<ResourceRef, { name?: string; reason?: string }>; bytes: Buffer }
+  | undefined
 > {
   if (!options.incremental || !options.previous || !previous.sameDependencies) return undefined
   const key = ref('flow', flow.id)
@@ -482,7 +524,38 @@ async function reusableFlow(
     // Only references that were deleted stay unresolved for sure; others are looked up again.
     refs.set(ref(u.kind, u.id), { name: u.name, reason: u.reason === 'deleted' ? 'deleted' : undefined })
   }
-  return { resource, refs }
+  return { resource, refs, bytes }
+}
+
+/**
+ * Paths of flows that nothing found later can change, by flow id. A file name depends only on the
+ * group of names in its folder that fold to the same base (see assignFileNames); the snapshot's
+ * flows lie between the roots and every published flow, so a root whose name is the same in both
+ * of those folders has that name in the snapshot too (the id suffix only grows with the group).
+ * Without filters every published flow is a root, and every path is settled.
+ */
+function settledFlowPaths(roots: Flow[], published: Flow[]): Map<string, string> {
+  const byFolder = (flows: Flow[]): Map<string, { id: string; name: string }[]> => {
+    const out = new Map<string, { id: string; name: string }[]>()
+    for (const f of flows) {
+      const folder = `${KIND_FOLDERS.flow}/${f.type.toLowerCase()}`
+      const list = out.get(folder) ?? []
+      list.push({ id: f.id, name: f.name })
+      out.set(folder, list)
+    }
+    return out
+  }
+  const all = byFolder(published)
+  const settled = new Map<string, string>()
+  for (const [folder, entries] of byFolder(roots)) {
+    const least = assignFileNames(entries, '.yaml')
+    const most = assignFileNames(all.get(folder) ?? entries, '.yaml')
+    for (const { id } of entries) {
+      const name = least.get(id)
+      if (name !== undefined && name === most.get(id)) settled.set(id, `${folder}/${name}`)
+    }
+  }
+  return settled
 }
 
 function assignPaths(nodes: Node[], kept: ManifestResource[]): Map<ResourceRef, string> {

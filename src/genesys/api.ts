@@ -186,36 +186,49 @@ function getDataAction(client: GenesysClient, id: string): Promise<DataAction | 
 }
 
 /**
- * Data actions by id with config and contract: listings of 50 ids at a time (`ids=a,b`), then one
- * GET with expand=contract for each that came back without its contract, and one per id the listing
- * left out.
+ * Data actions by id with config and contract: one GET with expand=contract each (403/404 reported as
+ * missing). The listing cannot stand in for these reads because it never carries the contract, so
+ * reading it first would only add requests.
  */
 export async function getDataActionsByIds(
   client: GenesysClient,
   ids: string[]
 ): Promise<ByIdResult<DataAction>> {
-  const result = await readByIds<DataAction>(ids, {
-    batchSize: 50,
-    readBatch: batch =>
-      client.getAllPages<DataAction>(
+  const wanted = uniqueIds(ids)
+  const found: DataAction[] = []
+  const missing: ByIdResult<DataAction>['missing'] = []
+  await Promise.all(
+    wanted.map(async id => {
+      const result = await getDataAction(client, id)
+      if (isStatusOnly(result))
+        missing.push({ id, status: result.status, reason: missingReason(result.status) })
+      else found.push(result)
+    })
+  )
+  const order = new Map(wanted.map((id, i) => [id, i]))
+  const byOrder = (a: { id: string }, b: { id: string }): number =>
+    (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0)
+  return { found: found.sort(byOrder), missing: missing.sort(byOrder) }
+}
+
+/**
+ * Listing entries of these data actions (config included, never the contract), 50 ids a request
+ * (`ids=a,b`). Ids the listing leaves out are simply absent: deleted, hidden or not readable.
+ */
+export async function listDataActionsByIds(client: GenesysClient, ids: string[]): Promise<DataAction[]> {
+  const wanted = uniqueIds(ids)
+  const asked = new Set(wanted)
+  const found = new Map<string, DataAction>()
+  await Promise.all(
+    chunks(wanted, 50).map(async batch => {
+      const entities = await client.getAllPages<DataAction>(
         '/api/v2/integrations/actions',
         { ids: batch.join(','), includeConfig: true },
         { pageSize: 100, endpoint: 'GET /api/v2/integrations/actions' }
-      ),
-    probe: id => getDataAction(client, id)
-  })
-  const missing = [...result.missing]
-  const found = await Promise.all(
-    result.found.map(async action => {
-      if (action.contract) return action
-      const full = await getDataAction(client, action.id)
-      if (isStatusOnly(full)) {
-        // Listed a moment ago, gone or hidden now: report it rather than keep half an action.
-        missing.push({ id: action.id, status: full.status, reason: missingReason(full.status) })
-        return undefined
-      }
-      return full
+      )
+      // Only what was asked for: a server that ignored the filter must not flood the result.
+      for (const entity of entities) if (entity && asked.has(entity.id)) found.set(entity.id, entity)
     })
   )
-  return { found: found.filter((a): a is DataAction => a !== undefined), missing }
+  return wanted.filter(id => found.has(id)).map(id => found.get(id)!)
 }

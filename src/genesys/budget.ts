@@ -1,6 +1,8 @@
 import type { Clock } from '../common/clock.js'
 
 const MINUTE_MS = 60_000
+/** Most time whose unused slots a request that was kept waiting may still use. */
+const MAX_CATCH_UP_MS = 5_000
 
 /**
  * The shared request budget: at most `requestsPerMinute` starts in any minute, spread evenly
@@ -23,9 +25,13 @@ export class RequestBudget {
     this.intervalMs = MINUTE_MS / requestsPerMinute
   }
 
-  /** Resolves when one more request may start, and counts it as started. */
-  take(): Promise<void> {
-    const turn = this.queue.then(() => this.waitForSlot())
+  /**
+   * Resolves when one more request may start, and counts it as started. `wantedSince` is when the
+   * request first wanted to go (before it waited for a connection, say): slots the budget could
+   * have given it meanwhile are not lost, up to MAX_CATCH_UP_MS of them (see waitForSlot).
+   */
+  take(wantedSince?: number): Promise<void> {
+    const turn = this.queue.then(() => this.waitForSlot(wantedSince))
     // A failed wait must not block the queue for everyone behind it.
     this.queue = turn.catch(() => undefined)
     return turn
@@ -50,7 +56,8 @@ export class RequestBudget {
     return earliest
   }
 
-  private async waitForSlot(): Promise<void> {
+  private async waitForSlot(wantedSince?: number): Promise<void> {
+    const since = wantedSince ?? this.clock.now()
     // Loop: a pause may be set (by a 429 elsewhere) while this taker sleeps.
     for (;;) {
       const now = this.clock.now()
@@ -58,7 +65,13 @@ export class RequestBudget {
       if (now >= earliest) {
         this.starts.push(now)
         if (this.starts.length > this.requestsPerMinute) this.starts.shift()
-        this.nextStart = now + this.intervalMs
+        // The next slot follows the moment this start was due, not the moment it happened: the
+        // later of the slot's time and when the request wanted to go. A timer that fires late, or a
+        // request held up by a slow answer to another, does not cost the budget a slot; idle time
+        // (no request wanting to go) is never banked. What is caught up is bounded, and the window
+        // check above still holds any minute to requestsPerMinute.
+        const due = Math.max(earliest, Math.min(since, now), now - MAX_CATCH_UP_MS)
+        this.nextStart = due + this.intervalMs
         return
       }
       await this.clock.sleep(earliest - now)

@@ -177,9 +177,10 @@ export class GenesysClient {
         body
       }
       let response: HttpResponse
+      const wanted = this.clock.now()
       try {
         response = await this.slots.run(async () => {
-          await this.budget.take()
+          await this.budget.take(wanted)
           this.count(endpoint)
           return this.transport.send(request)
         })

@@ -26,9 +26,36 @@ function looksLikeZip(body: Buffer): boolean {
   )
 }
 
+/** A zip entry whose bytes are inflated each time `data` is read, and not kept. */
+function lazyEntry(zip: Uint8Array, name: string): ArchiveEntry {
+  return Object.defineProperties({} as ArchiveEntry, {
+    name: { value: name, enumerable: true },
+    data: {
+      enumerable: true,
+      get(): Buffer {
+        let files: Record<string, Uint8Array>
+        try {
+          files = unzipSync(zip, { filter: file => file.name === name })
+        } catch (err) {
+          throw new CorruptArchiveError(
+            `the zip cannot be read (${err instanceof Error ? err.message : String(err)})`,
+            { cause: err }
+          )
+        }
+        const bytes = files[name]
+        if (!bytes) throw new CorruptArchiveError(`the zip lost ${name}`)
+        // A view, not a copy.
+        return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+      }
+    }
+  })
+}
+
 /**
  * The files of a download: a zip's entries (folders and macOS metadata left out), or the body
- * itself as one file when it is not a zip (an export of one flow is plain YAML).
+ * itself as one file when it is not a zip (an export of one flow is plain YAML). A zip's entries are
+ * inflated one at a time, when their `data` is read, so a job of a hundred large flows never holds
+ * them all at once.
  */
 export function readExportDownload(body: Buffer, contentType: string, fileName?: string): ArchiveEntry[] {
   const saysZip = /zip/i.test(contentType) || /\.zip$/i.test(fileName ?? '')
@@ -37,9 +64,16 @@ export function readExportDownload(body: Buffer, contentType: string, fileName?:
     if (body.length === 0) throw new CorruptArchiveError('the download is empty')
     return [{ name: fileName ?? '', data: body }]
   }
-  let files: Record<string, Uint8Array>
+  const zip = new Uint8Array(body.buffer, body.byteOffset, body.length)
+  const names: string[] = []
   try {
-    files = unzipSync(new Uint8Array(body.buffer, body.byteOffset, body.length))
+    // Reads the directory only: the filter sees every entry and inflates none.
+    unzipSync(zip, {
+      filter: file => {
+        names.push(file.name)
+        return false
+      }
+    })
   } catch (err) {
     throw new CorruptArchiveError(
       `the zip cannot be read (${err instanceof Error ? err.message : String(err)})`,
@@ -48,11 +82,9 @@ export function readExportDownload(body: Buffer, contentType: string, fileName?:
       }
     )
   }
-  return Object.entries(files)
-    .filter(
-      ([name]) => !name.endsWith('/') && !name.startsWith('__MACOSX/') && !/(^|\/)\.DS_Store$/.test(name)
-    )
-    .map(([name, data]) => ({ name, data: Buffer.from(data) }))
+  return names
+    .filter(name => !name.endsWith('/') && !name.startsWith('__MACOSX/') && !/(^|\/)\.DS_Store$/.test(name))
+    .map(name => lazyEntry(zip, name))
 }
 
 /** A file name without folders and without the extensions an export adds (".yaml", ".i3InboundFlow", ...). */
@@ -101,13 +133,20 @@ export interface FlowIdentity {
 export function matchEntriesToFlows<F extends FlowIdentity>(
   entries: ArchiveEntry[],
   flows: F[]
-): { matched: Map<string, { flow: F; data: Buffer }>; unmatchedEntries: string[] } {
-  const matched = new Map<string, { flow: F; data: Buffer }>()
+): { matched: Map<string, { flow: F; readonly data: Buffer }>; unmatchedEntries: string[] } {
+  const matched = new Map<string, { flow: F; readonly data: Buffer }>()
+  // The entry's bytes are read when the match's `data` is, not before.
+  const match = (flow: F, entry: ArchiveEntry) => ({
+    flow,
+    get data(): Buffer {
+      return entry.data
+    }
+  })
   const byId = new Map(flows.map(f => [f.id.toLowerCase(), f]))
   const leftover: ArchiveEntry[] = []
   for (const entry of entries) {
     const flow = byId.get(entryStem(entry.name).toLowerCase())
-    if (flow && !matched.has(flow.id)) matched.set(flow.id, { flow, data: entry.data })
+    if (flow && !matched.has(flow.id)) matched.set(flow.id, match(flow, entry))
     else leftover.push(entry)
   }
   const unmatchedEntries: string[] = []
@@ -118,7 +157,7 @@ export function matchEntriesToFlows<F extends FlowIdentity>(
       continue
     }
     if (remaining.length === 1 && entries.length === 1 && flows.length === 1) {
-      matched.set(remaining[0].id, { flow: remaining[0], data: entry.data })
+      matched.set(remaining[0].id, match(remaining[0], entry))
       continue
     }
     const described = describeFlowYaml(entry.data)
@@ -129,7 +168,7 @@ export function matchEntriesToFlows<F extends FlowIdentity>(
       const loose = (name: string): string => name.normalize('NFC').trim().toLowerCase()
       fits = sameType.filter(f => loose(f.name) === loose(described?.name ?? ''))
     }
-    if (fits.length === 1) matched.set(fits[0].id, { flow: fits[0], data: entry.data })
+    if (fits.length === 1) matched.set(fits[0].id, match(fits[0], entry))
     else unmatchedEntries.push(entry.name)
   }
   return { matched, unmatchedEntries }

@@ -1,3 +1,4 @@
+import type { Clock } from '../common/clock.js'
 import { silentLog, type Log } from '../common/log.js'
 import { ConcurrencyLimit } from './budget.js'
 import { DOWNLOAD_ENDPOINT, type GenesysClient } from './client.js'
@@ -14,9 +15,15 @@ export interface FlowToExport {
 }
 
 export interface ExportFlowsOptions {
-  /** Flows per job; default 50. */
+  /**
+   * Most flows per job; default 100. The API documents no maximum (the SDK's RegisterArchitectExportJob
+   * has none); 100 keeps a zip of 50 KB flows near 5 MB. A job the API refuses for its size is split.
+   */
   batchSize?: number
-  /** First poll delay; later polls back off up to 5 s. Default 1 s. */
+  /**
+   * First poll delay; later polls back off up to 5 s. Default 1 s. Once jobs have finished, the first
+   * poll of the next job waits for most of the time they took, so a slow Archy costs few polls.
+   */
   pollIntervalMs?: number
   /** Per job; default 10 min, after which the job counts as failed. */
   jobTimeoutMs?: number
@@ -50,7 +57,7 @@ export function isArchyRateLimited(reason: string): boolean {
 }
 
 type JobOutcome =
-  | { kind: 'done'; matched: Map<string, Buffer>; reason?: string }
+  | { kind: 'done'; matched: Map<string, { readonly data: Buffer }>; reason?: string }
   | { kind: 'failed'; reason: string }
   | { kind: 'expired'; reason: string }
 
@@ -69,183 +76,312 @@ function halves<T>(items: T[]): [T[], T[]] {
   return [items.slice(0, middle), items.slice(middle)]
 }
 
+/** Splits `items` into `ceil(length / size)` runs of nearly equal length, in order. */
+function evenBatches<T>(items: T[], size: number): T[][] {
+  if (items.length === 0) return []
+  const count = Math.ceil(items.length / size)
+  const out: T[][] = []
+  for (let i = 0, start = 0; i < count; i++) {
+    const end = start + Math.ceil((items.length - start) / (count - i))
+    out.push(items.slice(start, end))
+    start = end
+  }
+  return out
+}
+
+/** Longest first poll delay learnt from earlier jobs: a job slower than this is polled with backoff. */
+const MAX_LEARNT_FIRST_POLL_MS = 30_000
+
 /**
- * Exports flows as Archy YAML through batched export jobs. Batches run concurrently (the client
- * paces the requests). A batch that fails (job failure, timeout, refused or corrupt download, flows
- * missing from the zip) is split in halves down to single flows, which are tried a bounded number
- * of times before they are reported in `failed`. Every loop here is bounded.
+ * Exports flows as Archy YAML through batched export jobs, taking flows while other work goes on:
+ * `add` queues flows and starts a job for each full batch, `flush` starts one for what is left,
+ * `finish` flushes and waits for every job. Jobs run concurrently (the client paces the requests).
+ * A batch that fails (job failure, timeout, refused or corrupt download, flows missing from the zip)
+ * is split in halves down to single flows, which are tried a bounded number of times before they
+ * are reported in `failed`. Every loop here is bounded.
  */
+export class FlowExportQueue {
+  private readonly log: Log
+  private readonly clock: Clock
+  private readonly batchSize: number
+  private readonly firstPoll: number
+  private readonly jobTimeoutMs: number
+  private readonly singleFlowAttempts: number
+  private readonly retryDelayMs: number
+  private readonly jobs: ConcurrencyLimit
+  private readonly failed: ExportFlowsResult['failed'] = []
+  private readonly delivered = new Set<string>()
+  /** Every flow taken, in order (the same flow twice would make two files of one flow). */
+  private readonly order = new Map<string, number>()
+  private readonly taken: FlowToExport[] = []
+  private pending: FlowToExport[] = []
+  private readonly running: Promise<void>[] = []
+  /** Milliseconds the last successful job took from creation to Success, when one has. */
+  private learntJobMs: number | undefined
+  /** Once a fatal error (permissions) ends the export, the other batches stop at their next step. */
+  private fatalError: unknown
+  private finished = false
+  /** Lowered when the API refuses to create a job of some size (400): larger batches are split first. */
+  private maxJobFlows = Infinity
+
+  constructor(
+    private readonly client: GenesysClient,
+    private readonly options: ExportFlowsOptions
+  ) {
+    this.log = options.log ?? silentLog
+    this.clock = client.clock
+    this.batchSize = Math.max(1, options.batchSize ?? 100)
+    this.firstPoll = Math.max(1, options.pollIntervalMs ?? 1_000)
+    this.jobTimeoutMs = options.jobTimeoutMs ?? 600_000
+    this.singleFlowAttempts = Math.max(1, options.singleFlowAttempts ?? 3)
+    this.retryDelayMs = Math.max(0, options.retryDelayMs ?? 5_000)
+    this.jobs = new ConcurrencyLimit(Math.max(1, options.concurrentJobs ?? 4))
+  }
+
+  /** The error that ended the export early (a permission problem, the API out of reach), if any. */
+  get fatal(): unknown {
+    return this.fatalError
+  }
+
+  /** Flows taken so far. */
+  get size(): number {
+    return this.order.size
+  }
+
+  /** Every flow taken, in the order taken. */
+  flows(): FlowToExport[] {
+    return [...this.taken]
+  }
+
+  /** Ends the export early: jobs stop at their next step and `finish` throws `reason`. */
+  abort(reason: unknown): void {
+    this.fatalError ??= reason
+  }
+
+  /** Takes flows (a flow already taken is ignored); starts a job for each full batch. */
+  add(flows: Iterable<FlowToExport>): void {
+    if (this.finished) throw new Error('FlowExportQueue: add after finish')
+    for (const flow of flows) {
+      if (this.order.has(flow.id)) continue
+      this.order.set(flow.id, this.order.size)
+      this.taken.push(flow)
+      this.pending.push(flow)
+    }
+    while (this.pending.length >= this.batchSize) this.start(this.pending.splice(0, this.batchSize))
+  }
+
+  /** Starts jobs for the flows still waiting for a full batch, in batches of nearly equal size. */
+  flush(): void {
+    const rest = this.pending
+    this.pending = []
+    for (const batch of evenBatches(rest, this.batchSize)) this.start(batch)
+  }
+
+  /** Flushes, waits for every job, and returns the flows that could not be exported; throws a fatal error. */
+  async finish(): Promise<ExportFlowsResult> {
+    this.flush()
+    this.finished = true
+    // Jobs started while waiting (none: add is closed) would be missed, so wait on a snapshot of all.
+    await Promise.all(this.running)
+    if (this.fatalError !== undefined) throw this.fatalError
+    const failed = [...this.failed]
+    failed.sort((x, y) => (this.order.get(x.flow.id) ?? 0) - (this.order.get(y.flow.id) ?? 0))
+    return { failed }
+  }
+
+  private start(batch: FlowToExport[]): void {
+    if (batch.length === 0) return
+    this.running.push(
+      this.exportBatch(batch).catch((err: unknown) => {
+        this.fatalError ??= err
+      })
+    )
+  }
+
+  /** First poll delay: the configured one, or most of what finished jobs took. */
+  private firstPollDelay(): number {
+    if (this.learntJobMs === undefined) return this.firstPoll
+    return Math.max(this.firstPoll, Math.min(MAX_LEARNT_FIRST_POLL_MS, Math.round(this.learntJobMs * 0.75)))
+  }
+
+  private runJob(batch: FlowToExport[]): Promise<JobOutcome> {
+    return this.jobs.run(async () => {
+      try {
+        return await this.jobSteps(batch)
+      } catch (err) {
+        // Recorded before the slot is handed on, so the next job in line sees it and does not start.
+        if (isFatal(err)) this.fatalError ??= err
+        throw err
+      }
+    })
+  }
+
+  private async jobSteps(batch: FlowToExport[]): Promise<JobOutcome> {
+    const { client, clock } = this
+    if (this.fatalError !== undefined) throw this.fatalError
+    let created: ExportJobCreated
+    try {
+      created = await client.request<ExportJobCreated>('POST', '/api/v2/flows/export/jobs', {
+        endpoint: JOBS_ENDPOINT,
+        body: {
+          flows: batch.map(f => ({
+            flow: { id: f.id, version: f.version },
+            exportType: 'Yaml',
+            fileName: f.id
+          }))
+        }
+      })
+    } catch (err) {
+      if (isFatal(err) || !(err instanceof GenesysApiError)) throw err
+      // Perhaps too many flows for one job (no documented maximum): the other batches split first.
+      if (err.status === 400 && batch.length > 1)
+        this.maxJobFlows = Math.min(this.maxJobFlows, Math.ceil(batch.length / 2))
+      return { kind: 'failed', reason: `the export job could not be created: ${err.message}` }
+    }
+    if (!created?.id) return { kind: 'failed', reason: 'the export job was created without an id' }
+    const jobId = created.id
+
+    const started = clock.now()
+    const deadline = started + this.jobTimeoutMs
+    let wait = this.firstPollDelay()
+    let delay = this.firstPoll
+    let state: ExportJobState | undefined
+    for (;;) {
+      if (clock.now() >= deadline) {
+        return {
+          kind: 'failed',
+          reason: `the export job did not finish within ${Math.round(this.jobTimeoutMs / 1000)} s`
+        }
+      }
+      await clock.sleep(Math.min(wait, Math.max(1, deadline - clock.now())))
+      delay = Math.min(MAX_POLL_INTERVAL_MS, Math.round(delay * 1.5))
+      wait = delay
+      if (this.fatalError !== undefined) throw this.fatalError
+      try {
+        state = await client.request<ExportJobState>(
+          'GET',
+          `/api/v2/flows/export/jobs/${encodeURIComponent(jobId)}`,
+          {
+            endpoint: JOB_ENDPOINT,
+            query: { expand: 'messages' }
+          }
+        )
+      } catch (err) {
+        if (isFatal(err) || !(err instanceof GenesysApiError)) throw err
+        return { kind: 'failed', reason: `the export job could not be read: ${err.message}` }
+      }
+      const status = (state?.status ?? '').toLowerCase()
+      if (status === 'success' || status === 'failure') break
+    }
+
+    const messages = stripUrlQueries(
+      (state?.messages ?? [])
+        .map(m => m.text)
+        .filter((t): t is string => !!t)
+        .join('; ')
+    )
+    if ((state?.status ?? '').toLowerCase() === 'failure') {
+      return { kind: 'failed', reason: `the export job failed${messages ? `: ${messages}` : ''}` }
+    }
+    this.learntJobMs = clock.now() - started
+    if (!state?.downloadUrl)
+      return { kind: 'failed', reason: 'the export job succeeded without a download URL' }
+
+    let download: { body: Buffer; contentType: string; fileName?: string }
+    try {
+      download = await client.download(state.downloadUrl)
+    } catch (err) {
+      if (!(err instanceof GenesysApiError)) throw err
+      const reason = `the download was refused (${err.status ?? err.code ?? 'error'})`
+      return err.status === 403 || err.status === 404 || err.status === 410
+        ? { kind: 'expired', reason }
+        : { kind: 'failed', reason: `the download failed: ${err.message}` }
+    }
+    try {
+      const entries = readExportDownload(download.body, download.contentType, download.fileName)
+      const { matched } = matchEntriesToFlows(entries, batch)
+      return {
+        kind: 'done',
+        matched,
+        reason: messages ? `missing from the export: ${messages}` : 'missing from the export'
+      }
+    } catch (err) {
+      if (err instanceof CorruptArchiveError)
+        return { kind: 'failed', reason: `corrupt download: ${err.message}` }
+      throw err
+    }
+  }
+
+  /** One job for `batch`, re-run while its download URL turns out expired; then the flows it left out. */
+  private async attempt(batch: FlowToExport[]): Promise<{ left: FlowToExport[]; reason: string }> {
+    let outcome = await this.runJob(batch)
+    for (let rerun = 0; outcome.kind === 'expired' && rerun < MAX_EXPIRED_RERUNS; rerun++) {
+      this.log.debug(`Export job of ${batch.length} flow(s): ${outcome.reason}; running it again.`)
+      outcome = await this.runJob(batch)
+    }
+    if (outcome.kind !== 'done') return { left: batch, reason: outcome.reason }
+    for (const flow of batch) {
+      const entry = outcome.matched.get(flow.id)
+      if (!entry || this.delivered.has(flow.id)) continue
+      // One flow's bytes at a time: inflated here, handed on, let go.
+      let yaml: Buffer
+      try {
+        yaml = entry.data
+      } catch (err) {
+        if (err instanceof CorruptArchiveError) continue // left out: exported again on its own
+        throw err
+      }
+      this.delivered.add(flow.id)
+      await this.options.onFlow(flow, yaml)
+    }
+    return {
+      left: batch.filter(f => !this.delivered.has(f.id)),
+      reason: outcome.reason ?? 'missing from the export'
+    }
+  }
+
+  private async exportOne(flow: FlowToExport, firstReason: string): Promise<void> {
+    let reason = firstReason
+    for (let tries = 1; tries < this.singleFlowAttempts; tries++) {
+      // Archy reports rate limiting as "could not find the flow"; give it time before the next try.
+      const wait = (isArchyRateLimited(reason) ? 3 : 1) * this.retryDelayMs * tries
+      this.log.debug(
+        `Flow '${flow.name}' (${flow.id}) did not export (${reason}); trying again in ${wait / 1000} s.`
+      )
+      await this.clock.sleep(wait)
+      const result = await this.attempt([flow])
+      if (result.left.length === 0) return
+      reason = result.reason
+    }
+    this.failed.push({ flow, reason })
+  }
+
+  private async exportBatch(batch: FlowToExport[]): Promise<void> {
+    if (batch.length > this.maxJobFlows) {
+      const [a, b] = halves(batch)
+      await Promise.all([this.exportBatch(a), this.exportBatch(b)])
+      return
+    }
+    const { left, reason } = await this.attempt(batch)
+    if (left.length === 0) return
+    if (batch.length === 1) return this.exportOne(left[0], reason)
+    if (left.length === 1) {
+      // A job that exported all but one already tried that one: go straight to single retries.
+      return this.exportOne(left[0], reason)
+    }
+    this.log.debug(`Export job of ${batch.length} flows left ${left.length} out (${reason}); splitting them.`)
+    const [a, b] = halves(left)
+    await Promise.all([this.exportBatch(a), this.exportBatch(b)])
+  }
+}
+
+/** Exports `flows` (see FlowExportQueue) and returns the ones that could not be exported. */
 export async function exportFlows(
   client: GenesysClient,
   flows: FlowToExport[],
   options: ExportFlowsOptions
 ): Promise<ExportFlowsResult> {
-  const log = options.log ?? silentLog
-  const clock = client.clock
-  const batchSize = Math.max(1, options.batchSize ?? 50)
-  const firstPoll = Math.max(1, options.pollIntervalMs ?? 1_000)
-  const jobTimeoutMs = options.jobTimeoutMs ?? 600_000
-  const singleFlowAttempts = Math.max(1, options.singleFlowAttempts ?? 3)
-  const retryDelayMs = Math.max(0, options.retryDelayMs ?? 5_000)
-  const jobs = new ConcurrencyLimit(Math.max(1, options.concurrentJobs ?? 4))
-  const failed: ExportFlowsResult['failed'] = []
-  const delivered = new Set<string>()
-  // Once a fatal error (permissions) ends the export, the other batches stop at their next step.
-  let fatal: unknown
-
-  // The same flow twice would make two files of one flow.
-  const unique = [...new Map(flows.map(f => [f.id, f])).values()]
-
-  const runJob = (batch: FlowToExport[]): Promise<JobOutcome> =>
-    jobs.run(async () => {
-      if (fatal) throw fatal
-      let created: ExportJobCreated
-      try {
-        created = await client.request<ExportJobCreated>('POST', '/api/v2/flows/export/jobs', {
-          endpoint: JOBS_ENDPOINT,
-          body: {
-            flows: batch.map(f => ({
-              flow: { id: f.id, version: f.version },
-              exportType: 'Yaml',
-              fileName: f.id
-            }))
-          }
-        })
-      } catch (err) {
-        if (isFatal(err) || !(err instanceof GenesysApiError)) throw err
-        return { kind: 'failed', reason: `the export job could not be created: ${err.message}` }
-      }
-      if (!created?.id) return { kind: 'failed', reason: 'the export job was created without an id' }
-      const jobId = created.id
-
-      const started = clock.now()
-      let delay = firstPoll
-      let state: ExportJobState | undefined
-      for (;;) {
-        if (clock.now() - started >= jobTimeoutMs) {
-          return {
-            kind: 'failed',
-            reason: `the export job did not finish within ${Math.round(jobTimeoutMs / 1000)} s`
-          }
-        }
-        await clock.sleep(Math.min(delay, Math.max(1, started + jobTimeoutMs - clock.now())))
-        delay = Math.min(MAX_POLL_INTERVAL_MS, Math.round(delay * 1.5))
-        try {
-          state = await client.request<ExportJobState>(
-            'GET',
-            `/api/v2/flows/export/jobs/${encodeURIComponent(jobId)}`,
-            {
-              endpoint: JOB_ENDPOINT,
-              query: { expand: 'messages' }
-            }
-          )
-        } catch (err) {
-          if (isFatal(err) || !(err instanceof GenesysApiError)) throw err
-          return { kind: 'failed', reason: `the export job could not be read: ${err.message}` }
-        }
-        const status = (state?.status ?? '').toLowerCase()
-        if (status === 'success' || status === 'failure') break
-      }
-
-      const messages = stripUrlQueries(
-        (state?.messages ?? [])
-          .map(m => m.text)
-          .filter((t): t is string => !!t)
-          .join('; ')
-      )
-      if ((state?.status ?? '').toLowerCase() === 'failure') {
-        return { kind: 'failed', reason: `the export job failed${messages ? `: ${messages}` : ''}` }
-      }
-      if (!state?.downloadUrl)
-        return { kind: 'failed', reason: 'the export job succeeded without a download URL' }
-
-      let download: { body: Buffer; contentType: string; fileName?: string }
-      try {
-        download = await client.download(state.downloadUrl)
-      } catch (err) {
-        if (!(err instanceof GenesysApiError)) throw err
-        const reason = `the download was refused (${err.status ?? err.code ?? 'error'})`
-        return err.status === 403 || err.status === 404 || err.status === 410
-          ? { kind: 'expired', reason }
-          : { kind: 'failed', reason: `the download failed: ${err.message}` }
-      }
-      try {
-        const entries = readExportDownload(download.body, download.contentType, download.fileName)
-        const { matched } = matchEntriesToFlows(entries, batch)
-        return {
-          kind: 'done',
-          matched: new Map([...matched].map(([id, m]) => [id, m.data])),
-          reason: messages ? `missing from the export: ${messages}` : 'missing from the export'
-        }
-      } catch (err) {
-        if (err instanceof CorruptArchiveError)
-          return { kind: 'failed', reason: `corrupt download: ${err.message}` }
-        throw err
-      }
-    })
-
-  /** One job for `batch`, re-run while its download URL turns out expired; then the flows it left out. */
-  const attempt = async (batch: FlowToExport[]): Promise<{ left: FlowToExport[]; reason: string }> => {
-    let outcome = await runJob(batch)
-    for (let rerun = 0; outcome.kind === 'expired' && rerun < MAX_EXPIRED_RERUNS; rerun++) {
-      log.debug(`Export job of ${batch.length} flow(s): ${outcome.reason}; running it again.`)
-      outcome = await runJob(batch)
-    }
-    if (outcome.kind !== 'done') return { left: batch, reason: outcome.reason }
-    for (const flow of batch) {
-      const yaml = outcome.matched.get(flow.id)
-      if (yaml && !delivered.has(flow.id)) {
-        delivered.add(flow.id)
-        await options.onFlow(flow, yaml)
-      }
-    }
-    return {
-      left: batch.filter(f => !delivered.has(f.id)),
-      reason: outcome.reason ?? 'missing from the export'
-    }
-  }
-
-  const exportOne = async (flow: FlowToExport, firstReason: string): Promise<void> => {
-    let reason = firstReason
-    for (let tries = 1; tries < singleFlowAttempts; tries++) {
-      // Archy reports rate limiting as "could not find the flow"; give it time before the next try.
-      const wait = (isArchyRateLimited(reason) ? 3 : 1) * retryDelayMs * tries
-      log.debug(
-        `Flow '${flow.name}' (${flow.id}) did not export (${reason}); trying again in ${wait / 1000} s.`
-      )
-      await clock.sleep(wait)
-      const result = await attempt([flow])
-      if (result.left.length === 0) return
-      reason = result.reason
-    }
-    failed.push({ flow, reason })
-  }
-
-  const exportBatch = async (batch: FlowToExport[]): Promise<void> => {
-    const { left, reason } = await attempt(batch)
-    if (left.length === 0) return
-    if (batch.length === 1) return exportOne(left[0], reason)
-    if (left.length === 1) {
-      // A job that exported all but one already tried that one: go straight to single retries.
-      return exportOne(left[0], reason)
-    }
-    log.debug(`Export job of ${batch.length} flows left ${left.length} out (${reason}); splitting them.`)
-    const [a, b] = halves(left)
-    await Promise.all([exportBatch(a), exportBatch(b)])
-  }
-
-  const batches: FlowToExport[][] = []
-  for (let i = 0; i < unique.length; i += batchSize) batches.push(unique.slice(i, i + batchSize))
-  await Promise.all(
-    batches.map(batch =>
-      exportBatch(batch).catch((err: unknown) => {
-        fatal ??= err
-        throw err
-      })
-    )
-  )
-
-  const order = new Map(unique.map((f, i) => [f.id, i]))
-  failed.sort((x, y) => (order.get(x.flow.id) ?? 0) - (order.get(y.flow.id) ?? 0))
-  return { failed }
+  const queue = new FlowExportQueue(client, options)
+  queue.add(flows)
+  return queue.finish()
 }
