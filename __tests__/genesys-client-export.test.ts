@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net'
 import { VirtualClock } from '../src/common/clock.js'
 import { memoryLog } from '../src/common/log.js'
 import { GenesysApiError, GenesysClient, type GenesysClientOptions } from '../src/genesys/client.js'
-import { exportFlows, type FlowToExport } from '../src/genesys/export-jobs.js'
+import { exportFlows, FlowExportQueue, type FlowToExport } from '../src/genesys/export-jobs.js'
 import { startSimOrg } from '../test/sim/index.js'
 import type { SimOptions, SimOrg } from '../test/sim/types.js'
 
@@ -279,5 +279,60 @@ describe('exportFlows', () => {
       expect(text).not.toMatch(/Bearer\s+\S|Basic\s+\S/i)
       expect(text).not.toMatch(/Signature=|X-Amz-|\/sim\/downloads\/[0-9a-f]/i)
     }
+  })
+})
+
+describe('FlowExportQueue', () => {
+  it('takes flows while other work goes on: full batches start at once, flush starts the rest', async () => {
+    const { org, client, flows } = await setup()
+    const got = new Map<string, Buffer>()
+    const queue = new FlowExportQueue(client, {
+      batchSize: 5,
+      onFlow: async (flow, yaml) => {
+        if (got.has(flow.id)) throw new Error(`flow ${flow.id} delivered twice`)
+        got.set(flow.id, yaml)
+      }
+    })
+    queue.add(flows.slice(0, 7)) // one full batch starts, two flows wait
+    expect(jobsCreated(client)).toBe(0) // started, not yet sent: the request is on its way
+    await new Promise(resolve => setTimeout(resolve, 50))
+    expect(jobsCreated(client)).toBe(1)
+    queue.add([...flows.slice(5, 12), flows[0]]) // flows already taken are not taken twice
+    queue.flush()
+    const { failed } = await queue.finish()
+    expect(failed).toEqual([])
+    expectExact(org, got, flows.slice(0, 12))
+    // 5 (full) + 5 (full) + 2 (flushed)
+    expect(jobsCreated(client)).toBe(3)
+    expect(() => queue.add(flows.slice(12, 13))).toThrow(/after finish/)
+  })
+
+  it('splits batches the API refuses as too large, and sizes the rest to what it took', async () => {
+    const { org, client, flows } = await setup({ flows: 60, maxFlowsPerExportJob: 10 })
+    const some = flows.slice(0, 48)
+    const { got, failed } = await run(client, some, { batchSize: 24, concurrentJobs: 1 })
+    expect(failed).toEqual([])
+    expectExact(org, got, some)
+    // Eight jobs of 6 did the work. The API refused 24 and then 12 once each: the other batches were
+    // split to the size it had taken without asking again.
+    expect(client.stats().byEndpoint['POST /api/v2/flows/export/jobs']).toBe(8 + 2)
+  })
+
+  it('stops its jobs when aborted, and finish throws the reason', async () => {
+    const { org, client, flows } = await setup()
+    org.setFaults({ stuckExportJobs: true })
+    const queue = new FlowExportQueue(client, { batchSize: 4, onFlow: async () => {} })
+    queue.add(flows.slice(0, 8))
+    queue.flush()
+    const polls = (): number => org.stats().byEndpoint['GET /api/v2/flows/export/jobs/{jobId}'] ?? 0
+    for (let i = 0; i < 1000 && polls() < 4; i++) await new Promise(resolve => setTimeout(resolve, 1))
+    const reason = new Error('the closure failed')
+    queue.abort(reason)
+    const atAbort = polls()
+    await expect(queue.finish()).rejects.toBe(reason)
+    // Each of the two jobs stops at its next step (one poll in flight at most) instead of polling
+    // on for the ten minutes a stuck job is given.
+    expect(polls() - atAbort).toBeLessThanOrEqual(2)
+    expect(jobsCreated(client)).toBe(2)
   })
 })

@@ -34,6 +34,11 @@ export class Batcher {
     for (let i = 0; i < rest.length; i += this.size) this.start(rest.slice(i, i + this.size))
   }
 
+  /** Drops the ids still waiting (a failed run reads no more); batches already started run out. */
+  cancel(): void {
+    this.waiting = []
+  }
+
   /** Whether anything is waiting or being read. */
   get busy(): boolean {
     return this.waiting.length > 0 || this.running.size > 0

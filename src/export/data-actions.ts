@@ -73,6 +73,12 @@ export class DataActionReader {
     return this.lists.error ?? this.gets.error
   }
 
+  /** Reads no more than what has started (see Batcher.cancel). */
+  cancel(): void {
+    this.lists.cancel()
+    this.gets.cancel()
+  }
+
   /** Reads everything queued; throws the first error. */
   async settle(): Promise<void> {
     // Listings hand what they cannot vouch for to the GETs, so they settle first.

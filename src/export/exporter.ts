@@ -32,6 +32,7 @@ import {
 import { Batcher } from './batcher.js'
 import { DataActionReader } from './data-actions.js'
 import { flowMatcher } from './filters.js'
+import { settledFlowPaths } from './flow-paths.js'
 import { dependencyRef, queueReferences } from './references.js'
 
 export interface ExportOptions {
@@ -135,9 +136,10 @@ export async function exportOrg(
 
   // Independent reads, so they share one round trip.
   const [buildStatus, allFlows] = await log.group('Listing flows', async () => {
-    const both = await Promise.all([dependencyBuildStatus(client), listFlows(client)])
-    log.info(`${both[1].length} flows in the org`)
-    return both
+    const [status, flows] = await Promise.all([dependencyBuildStatus(client), listFlows(client)])
+    log.info(`${flows.length} flows in the org`)
+    // Only what the export uses: a listed flow carries schemas and more, thousands of times over.
+    return [status, flows.map(compactFlow)] as const
   })
   if (buildStatus !== 'OPERATIONAL') {
     warn(
@@ -333,8 +335,10 @@ export async function exportOrg(
         }
         await Promise.all([skills.settle(), actions.settle()])
       } catch (error) {
-        // Nothing may outlive the run: export jobs stop at their next step, batch reads finish.
+        // Nothing may outlive the run: export jobs stop at their next step, no new batch starts and
+        // the reads under way finish.
         exporter.abort(error)
+        for (const reader of [queues, skills, actions]) reader.cancel()
         await Promise.allSettled([exporter.finish(), queues.settle(), skills.settle(), actions.settle()])
         throw error
       }
@@ -457,6 +461,12 @@ export async function exportOrg(
   }
 }
 
+function compactFlow(flow: Flow): Flow {
+  const compact: Flow = { id: flow.id, name: flow.name, type: flow.type }
+  if (flow.publishedVersion?.id !== undefined) compact.publishedVersion = { id: flow.publishedVersion.id }
+  return compact
+}
+
 function exportItem(flow: Flow): FlowToExport {
   return { id: flow.id, version: flow.publishedVersion!.id!, name: flow.name, type: flow.type }
 }
@@ -525,37 +535,6 @@ async function reusableFlow(
     refs.set(ref(u.kind, u.id), { name: u.name, reason: u.reason === 'deleted' ? 'deleted' : undefined })
   }
   return { resource, refs, bytes }
-}
-
-/**
- * Paths of flows that nothing found later can change, by flow id. A file name depends only on the
- * group of names in its folder that fold to the same base (see assignFileNames); the snapshot's
- * flows lie between the roots and every published flow, so a root whose name is the same in both
- * of those folders has that name in the snapshot too (the id suffix only grows with the group).
- * Without filters every published flow is a root, and every path is settled.
- */
-function settledFlowPaths(roots: Flow[], published: Flow[]): Map<string, string> {
-  const byFolder = (flows: Flow[]): Map<string, { id: string; name: string }[]> => {
-    const out = new Map<string, { id: string; name: string }[]>()
-    for (const f of flows) {
-      const folder = `${KIND_FOLDERS.flow}/${f.type.toLowerCase()}`
-      const list = out.get(folder) ?? []
-      list.push({ id: f.id, name: f.name })
-      out.set(folder, list)
-    }
-    return out
-  }
-  const all = byFolder(published)
-  const settled = new Map<string, string>()
-  for (const [folder, entries] of byFolder(roots)) {
-    const least = assignFileNames(entries, '.yaml')
-    const most = assignFileNames(all.get(folder) ?? entries, '.yaml')
-    for (const { id } of entries) {
-      const name = least.get(id)
-      if (name !== undefined && name === most.get(id)) settled.set(id, `${folder}/${name}`)
-    }
-  }
-  return settled
 }
 
 function assignPaths(nodes: Node[], kept: ManifestResource[]): Map<ResourceRef, string> {

@@ -63,6 +63,77 @@ describe('RequestBudget', () => {
     expect(budget.pausedUntilMs()).toBeUndefined()
   })
 
+  it('lets a request that was kept waiting use the slots it missed, but never banks idle time', async () => {
+    const clock = new VirtualClock()
+    const t0 = clock.now()
+    const budget = new RequestBudget(600, clock) // one per 100 ms
+    await budget.take()
+    // Eleven requests wanted to go 50 ms in, but were held up for a second (a slow answer elsewhere).
+    const wanted = t0 + 50
+    clock.advance(1000)
+    const starts: number[] = []
+    await Promise.all(
+      Array.from({ length: 11 }, async () => {
+        await budget.take(wanted)
+        starts.push(clock.now() - t0)
+      })
+    )
+    // The ten slots from 100 to 1000 ms went unused while they waited: all ten are theirs now; the
+    // eleventh waits for the next slot.
+    expect(starts).toEqual([1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1100])
+    // A request after idle time gets no burst: one slot, then the steady pace.
+    clock.advance(10_000)
+    const idle: number[] = []
+    await Promise.all(
+      Array.from({ length: 3 }, async () => {
+        await budget.take()
+        idle.push(clock.now() - t0)
+      })
+    )
+    expect(idle).toEqual([11_100, 11_200, 11_300])
+  })
+
+  it('catches up at most five seconds of missed slots', async () => {
+    const clock = new VirtualClock()
+    const t0 = clock.now()
+    const budget = new RequestBudget(60, clock) // one per second
+    await budget.take()
+    clock.advance(60_000)
+    const starts: number[] = []
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        await budget.take(t0) // wanted a minute ago
+        starts.push(clock.now() - t0)
+      })
+    )
+    // Slots from 55 s to 60 s: six at once, then one a second.
+    expect(starts).toEqual([60_000, 60_000, 60_000, 60_000, 60_000, 60_000, 61_000, 62_000])
+  })
+
+  it('holds any minute to requestsPerMinute however long requests were kept waiting', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 40 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 5_000 }), fc.integer({ min: 0, max: 20_000 })), {
+          minLength: 1,
+          maxLength: 120
+        }),
+        async (rpm, steps) => {
+          const clock = new VirtualClock()
+          const budget = new RequestBudget(rpm, clock)
+          const starts: number[] = []
+          for (const [gap, waited] of steps) {
+            clock.advance(gap)
+            await budget.take(clock.now() - waited)
+            starts.push(clock.now())
+          }
+          return maxInAnyMinute(starts) <= rpm
+        }
+      ),
+      { numRuns: 60 }
+    )
+  })
+
   it('rejects a rate below 1', () => {
     expect(() => new RequestBudget(0, new VirtualClock())).toThrow()
   })

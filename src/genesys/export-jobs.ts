@@ -219,6 +219,9 @@ export class FlowExportQueue {
   private async jobSteps(batch: FlowToExport[]): Promise<JobOutcome> {
     const { client, clock } = this
     if (this.fatalError !== undefined) throw this.fatalError
+    // The API refused a job this large meanwhile: split without asking again.
+    if (batch.length > this.maxJobFlows)
+      return { kind: 'failed', reason: 'more flows than the API took in one export job' }
     let created: ExportJobCreated
     try {
       created = await client.request<ExportJobCreated>('POST', '/api/v2/flows/export/jobs', {
