@@ -23,6 +23,8 @@ export interface Measured {
   wallMs: number
   /** The process's own peak resident set size. */
   maxRssMb: number
+  /** CPU time the process used (user + system). */
+  cpuMs: number
   /** Flows in the result (the action's `flows` output, or the naive exporter's files). */
   flows: number
   exitCode: number | null
@@ -32,8 +34,14 @@ export interface Measured {
   tail?: string
 }
 
-async function readProbe(file: string): Promise<{ maxRssKb: number; wallMs: number }> {
-  return JSON.parse(await readFile(file, 'utf8')) as { maxRssKb: number; wallMs: number }
+interface Probe {
+  maxRssKb: number
+  wallMs: number
+  cpuMs: number
+}
+
+async function readProbe(file: string): Promise<Probe> {
+  return JSON.parse(await readFile(file, 'utf8')) as Probe
 }
 
 /** Runs the bundled action in `workspace` against `sim` with `pull-request: false` (no GitHub involved). */
@@ -60,13 +68,14 @@ export async function measureAction(
       env: { NODE_OPTIONS: `--import=${PROBE}`, BENCH_PROBE_FILE: probeFile }
     })
     const stats = sim.stats()
-    const probe = await readProbe(probeFile).catch(() => ({ maxRssKb: NaN, wallMs: NaN }))
+    const probe = await readProbe(probeFile).catch(() => ({ maxRssKb: NaN, wallMs: NaN, cpuMs: NaN }))
     return {
       requests: stats.total,
       byEndpoint: stats.byEndpoint,
       rateLimited: stats.rateLimited,
       wallMs: probe.wallMs,
       maxRssMb: probe.maxRssKb / 1024,
+      cpuMs: probe.cpuMs,
       flows: Number(run.outputs.flows ?? NaN),
       exitCode: run.exitCode,
       outputs: run.outputs,
@@ -111,7 +120,7 @@ export async function measureNaive(sim: SimOrg, concurrency: number, timeoutMs: 
     const exitCode = await new Promise<number | null>(resolve => child.on('close', code => resolve(code)))
     clearTimeout(timer)
     const stats = sim.stats()
-    const probe = await readProbe(probeFile).catch(() => ({ maxRssKb: NaN, wallMs: NaN }))
+    const probe = await readProbe(probeFile).catch(() => ({ maxRssKb: NaN, wallMs: NaN, cpuMs: NaN }))
     const result = (await readFile(resultFile, 'utf8')
       .then(t => JSON.parse(t) as NaiveResult)
       .catch(() => undefined)) ?? { flows: NaN }
@@ -121,6 +130,7 @@ export async function measureNaive(sim: SimOrg, concurrency: number, timeoutMs: 
       rateLimited: stats.rateLimited,
       wallMs: probe.wallMs,
       maxRssMb: probe.maxRssKb / 1024,
+      cpuMs: probe.cpuMs,
       flows: result.flows,
       exitCode,
       outputs: {},

@@ -72,9 +72,9 @@ export function renderSize(result: SizeResult): string {
   )
   lines.push('')
   lines.push(
-    '| scenario | run | flows | requests | requests per flow | wall time | lower bound | wall ÷ bound | peak RSS | 429s |'
+    '| scenario | run | flows | requests | requests per flow | wall time | lower bound | wall ÷ bound | CPU time | peak RSS | 429s |'
   )
-  lines.push('|---|---|--:|--:|--:|--:|--:|--:|--:|--:|')
+  lines.push('|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|')
   let previous: Scenario | undefined
   for (const row of result.rows) {
     const m = row.measured
@@ -92,7 +92,7 @@ export function renderSize(result: SizeResult): string {
         ? `; ${fixed((m.requests * row.scenario.latencyMs) / m.wallMs, 1)} of ${row.scenario.concurrency} in flight`
         : ''
     lines.push(
-      `| ${row.scenario === previous ? '' : scenarioLabel(row.scenario)} | ${RUN_LABEL[row.kind]}${failed}${identical} | ${int(m.flows)} | ${int(m.requests)} | ${fixed(m.requests / m.flows, row.kind === 'rerun' ? 3 : 2)} | ${seconds(m.wallMs)} | ${seconds(b.ms)} (${b.kind}${inFlight}) | ${fixed(m.wallMs / b.ms)} | ${int(m.maxRssMb)} MB | ${int(m.rateLimited)} |`
+      `| ${row.scenario === previous ? '' : scenarioLabel(row.scenario)} | ${RUN_LABEL[row.kind]}${failed}${identical} | ${int(m.flows)} | ${int(m.requests)} | ${fixed(m.requests / m.flows, row.kind === 'rerun' ? 3 : 2)} | ${seconds(m.wallMs)} | ${seconds(b.ms)} (${b.kind}${inFlight}) | ${fixed(m.wallMs / b.ms)} | ${seconds(m.cpuMs)} | ${int(m.maxRssMb)} MB | ${int(m.rateLimited)} |`
     )
     previous = row.scenario
   }
