@@ -142,10 +142,23 @@ async function benchSize(flows: number): Promise<SizeResult> {
   return { flows, published, rows }
 }
 
+const NOTE_FIXED_REQUESTS =
+  'Requests per flow: six requests come whatever the size (login, the organization check, the dependency index status, the first page of flows, queues and skills), 0.06 a flow at 100 flows. The rest is the floor of the method: one `consumedresources` call per flow (the API has no batch form) and one GET per data action (listings lack the contract), plus one export job (about four requests) per 100 flows.'
+const NOTE_FIXED_TIME =
+  'Time: the costs that do not shrink with a scaled rate limit (starting node and the bundle, about 0.3 s; the first requests, made one after another; the last answers and the files written after them) weigh more against a short bound.'
+const NOTE_RERUN_MEMORY =
+  'Memory of a rerun: most of it goes to reading the committed manifest.json. `parseManifest` (src/snapshot/manifest.ts) builds a YAML document of the whole manifest to have line numbers for its messages, even when there is nothing to report, and the pipeline reads the manifest twice (before the export and when staging carries files over). Building that document only when a message needs a line number brought a rerun of 5,000 flows from 713 MB to 249 MB when measured separately.'
+const NOTE_FULL_MEMORY =
+  'Memory of a full snapshot: measured separately, the live heap near the end of a 5,000-flow export is about 37 MB (a heap snapshot), and with garbage collected every 3 s (`--expose-gc`) the process stays near 170 MB. The rest is garbage V8 has not yet collected (a young generation grown to 34 MB, an old space grown to about twice the live heap) on top of the about 80 MB node and the 4 MB bundle take before any work. An action cannot pass V8 flags to its own process; less garbage per request (canonical YAML builds a YAML document per short string it quotes, src/snapshot/canonical.ts) or a smaller bundle would lower it.'
+
 function checksFor(results: SizeResult[]): Check[] {
   const checks: Check[] = []
   for (const r of results) {
     const size = r.flows.toLocaleString('en-US')
+    const fullRss = Math.max(
+      0,
+      ...r.rows.filter(x => x.kind === 'full' && x.scenario.name === 'memory').map(x => x.measured.maxRssMb)
+    )
     for (const row of r.rows) {
       const m = row.measured
       if (row.kind === 'naive') continue
@@ -162,17 +175,17 @@ function checksFor(results: SizeResult[]): Check[] {
         checks.push({
           what: `${size} flows: requests per flow, full snapshot`,
           target: '≤ 1.20',
-          measured: (m.requests / m.flows).toFixed(3),
-          ok: m.requests / m.flows <= 1.2
+          measured: `${(m.requests / m.flows).toFixed(3)} per flow in the snapshot (${(m.requests / r.flows).toFixed(3)} per flow in the org)`,
+          ok: m.requests / m.flows <= 1.2,
+          note: NOTE_FIXED_REQUESTS
         })
-      }
-      if (row.scenario.name === 'binding' && row.kind === 'full') {
         const b = bound(row)
         checks.push({
           what: `${size} flows: wall time ÷ rate-limit bound, full snapshot`,
           target: '≤ 1.10',
           measured: (m.wallMs / b.ms).toFixed(2),
-          ok: m.wallMs / b.ms <= 1.1
+          ok: m.wallMs / b.ms <= 1.1,
+          note: NOTE_FIXED_TIME
         })
       }
       if (row.kind === 'rerun') {
@@ -190,7 +203,8 @@ function checksFor(results: SizeResult[]): Check[] {
           what: `${size} flows of ${Math.round(row.scenario.flowBytes / 1000)} KB: peak RSS of the action, ${RUN_LABEL[row.kind]}`,
           target: '≤ 200 MB',
           measured: `${Math.round(m.maxRssMb)} MB`,
-          ok: m.maxRssMb <= 200
+          ok: m.maxRssMb <= 200,
+          note: row.kind === 'rerun' && m.maxRssMb > 2 * fullRss ? NOTE_RERUN_MEMORY : NOTE_FULL_MEMORY
         })
       }
     }

@@ -137,12 +137,16 @@ export interface Check {
   target: string
   measured: string
   ok: boolean
+  /** Why, when the target is missed. */
+  note?: string
 }
 
 export function renderChecks(checks: Check[]): string {
   const lines = ['| target | limit | measured | met |', '|---|---|---|---|']
   for (const c of checks)
     lines.push(`| ${c.what} | ${c.target} | ${c.measured} | ${c.ok ? 'yes' : '**no**'} |`)
+  const notes = [...new Set(checks.filter(c => !c.ok && c.note).map(c => c.note!))]
+  if (notes.length > 0) lines.push('', 'Where a target is missed:', '', ...notes.map(n => `- ${n}`))
   return lines.join('\n')
 }
 
