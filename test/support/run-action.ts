@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url'
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -15,6 +15,10 @@ export interface Annotation {
 
 export interface ActionRun {
   exitCode: number | null
+  /** The signal that ended the process (SIGKILL when a test killed it or it timed out), else null. */
+  signal: NodeJS.Signals | null
+  /** The inputs as given (before action.yml's defaults). */
+  given: Record<string, string>
   stdout: string
   stderr: string
   outputs: Record<string, string>
@@ -97,57 +101,72 @@ export function parseWorkflowCommands(stdout: string): { annotations: Annotation
 }
 
 /**
- * Runs the bundled action (dist/index.js) as a runner does: inputs as INPUT_* variables with
- * action.yml's defaults, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, a real workspace.
+ * Starts the bundled action (dist/index.js) as a runner does: inputs as INPUT_* variables with
+ * action.yml's defaults, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, a real workspace. `child` lets a
+ * test kill it at a chosen moment; `done` resolves once it has exited, with all it emitted.
  */
-export async function runAction(options: RunActionOptions): Promise<ActionRun> {
+export async function startAction(
+  options: RunActionOptions
+): Promise<{ child: ChildProcess; done: Promise<ActionRun> }> {
   const files = await mkdtemp(path.join(tmpdir(), 'action-run-'))
-  try {
-    const outputFile = path.join(files, 'output')
-    const summaryFile = path.join(files, 'summary')
-    await writeFile(outputFile, '')
-    await writeFile(summaryFile, '')
-    const inputs = { ...(await actionDefaults()), ...options.inputs }
-    const env: Record<string, string> = {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? files,
-      GITHUB_ACTIONS: 'true',
-      CI: 'true',
-      GITHUB_WORKSPACE: options.workspace,
-      GITHUB_OUTPUT: outputFile,
-      GITHUB_STEP_SUMMARY: summaryFile,
-      GITHUB_REPOSITORY: 'acme/contact-center',
-      GITHUB_API_URL: 'https://api.github.com',
-      RUNNER_TEMP: files,
-      ...options.env
-    }
-    for (const [name, value] of Object.entries(inputs)) {
-      const resolved = value.replace(/\$\{\{\s*github\.token\s*\}\}/g, options.githubToken ?? '')
-      env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = resolved
-    }
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist/index.js')], {
-      cwd: options.workspace,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe']
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')))
-    const timeout = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000)
-    const exitCode = await new Promise<number | null>(resolve => child.on('close', code => resolve(code)))
-    clearTimeout(timeout)
-    const { annotations, masked } = parseWorkflowCommands(stdout)
-    return {
-      exitCode,
-      stdout,
-      stderr,
-      outputs: parseFileCommands(await readFile(outputFile, 'utf8')),
-      summary: await readFile(summaryFile, 'utf8'),
-      annotations,
-      masked
-    }
-  } finally {
-    await rm(files, { recursive: true, force: true })
+  const outputFile = path.join(files, 'output')
+  const summaryFile = path.join(files, 'summary')
+  await writeFile(outputFile, '')
+  await writeFile(summaryFile, '')
+  const inputs = { ...(await actionDefaults()), ...options.inputs }
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? files,
+    GITHUB_ACTIONS: 'true',
+    CI: 'true',
+    GITHUB_WORKSPACE: options.workspace,
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_STEP_SUMMARY: summaryFile,
+    GITHUB_REPOSITORY: 'acme/contact-center',
+    GITHUB_API_URL: 'https://api.github.invalid',
+    RUNNER_TEMP: files,
+    ...options.env
   }
+  for (const [name, value] of Object.entries(inputs)) {
+    const resolved = value.replace(/\$\{\{\s*github\.token\s*\}\}/g, options.githubToken ?? '')
+    env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = resolved
+  }
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/index.js')], {
+    cwd: options.workspace,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')))
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')))
+  const done = (async (): Promise<ActionRun> => {
+    const timeout = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000)
+    const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>(resolve =>
+      child.on('close', (code, sig) => resolve([code, sig]))
+    )
+    clearTimeout(timeout)
+    try {
+      const { annotations, masked } = parseWorkflowCommands(stdout)
+      return {
+        exitCode,
+        signal,
+        given: options.inputs,
+        stdout,
+        stderr,
+        outputs: parseFileCommands(await readFile(outputFile, 'utf8')),
+        summary: await readFile(summaryFile, 'utf8'),
+        annotations,
+        masked
+      }
+    } finally {
+      await rm(files, { recursive: true, force: true })
+    }
+  })()
+  return { child, done }
+}
+
+/** Runs the bundled action to its end (see startAction). */
+export async function runAction(options: RunActionOptions): Promise<ActionRun> {
+  return (await startAction(options)).done
 }
