@@ -6,13 +6,11 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { VirtualClock } from '../src/common/clock.js'
-import { memoryLog } from '../src/common/log.js'
-import { GenesysClient } from '../src/genesys/client.js'
-import { readInputs } from '../src/inputs.js'
-import { runPipeline, type PipelineOutcome } from '../src/pipeline.js'
+import type { Outputs } from '../src/pipeline.js'
 import type { Manifest } from '../src/snapshot/model.js'
 import { validateSnapshot } from '../src/snapshot/validate.js'
 import { startSimOrg, type SimOrg } from '../test/sim/index.js'
+import { runInProcess, type InProcessRun } from '../test/support/reliability-harness.js'
 
 let scratch: string
 beforeAll(async () => {
@@ -27,60 +25,19 @@ function newWorkspace(): string {
   return path.join(scratch, `ws-${++workspaces}`)
 }
 
-interface Run extends PipelineOutcome {
-  log: ReturnType<typeof memoryLog>
-  summary: string
+interface Run extends InProcessRun {
+  outputs: Outputs
   manifest: Manifest
-  stats: ReturnType<GenesysClient['stats']>
 }
 
+/** A snapshot run of the pipeline in-process (test/support), without GitHub, on the sim's clock. */
 async function snapshot(sim: SimOrg, workspace: string, values: Record<string, string> = {}): Promise<Run> {
-  const inputs = readInputs(
-    name =>
-      ({
-        'client-id': sim.clientId,
-        'client-secret': sim.clientSecret,
-        'api-url': sim.url,
-        'pull-request': 'false',
-        ...values
-      })[name] ?? '',
-    { GITHUB_WORKSPACE: workspace }
-  )
-  const log = memoryLog()
-  let summary = ''
-  // The sim and the client share one virtual clock: pacing, polls and retry waits cost no real time.
-  const clock = sim.clock
-  let client: GenesysClient | undefined
-  const outcome = await runPipeline(inputs, {
-    log,
-    clock,
-    genesys: i => {
-      client = new GenesysClient({
-        apiUrl: i.hosts!.apiUrl,
-        loginUrl: i.hosts!.loginUrl,
-        clientId: i.clientId,
-        clientSecret: i.clientSecret,
-        concurrency: i.concurrency,
-        requestsPerMinute: i.requestsPerMinute,
-        clock,
-        log
-      })
-      return client
-    },
-    github: () => {
-      throw new Error('no GitHub in these tests')
-    },
-    summary: async md => {
-      summary += md
-    }
-  })
-  let manifest: Manifest = { schemaVersion: 1, resources: [], unresolved: [] }
-  if (inputs.mode !== 'validate') {
-    manifest = JSON.parse(
-      await readFile(path.join(workspace, 'genesys', 'manifest.json'), 'utf8')
-    ) as Manifest
-  }
-  return { ...outcome, log, summary, manifest, stats: client!.stats() }
+  const run = await runInProcess({ sim, clock: sim.clock, workspace, inputs: values, label: 'export' })
+  if (run.error) throw run.error
+  const manifest = JSON.parse(
+    await readFile(path.join(workspace, 'genesys', 'manifest.json'), 'utf8')
+  ) as Manifest
+  return { ...run, outputs: run.outputs!, manifest }
 }
 
 async function treeHash(dir: string): Promise<Map<string, string>> {
@@ -300,7 +257,7 @@ describe('changes, filters and faults', () => {
     expect(kept?.path).toBe(queue.path)
     expect(await readFile(path.join(workspace, 'genesys', queue.path), 'utf8')).toBe(before)
     expect(
-      second.log.lines.some(l => l.level === 'warning' && l.message.includes('Kept the committed copy'))
+      second.lines.some(l => l.level === 'warning' && l.message.includes('Kept the committed copy'))
     ).toBe(true)
     expect(await validateSnapshot(path.join(workspace, 'genesys'))).toEqual([])
   })
