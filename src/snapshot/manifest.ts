@@ -282,10 +282,18 @@ export function parseManifest(text: string): { manifest?: Manifest; problems: Ma
     return { problems: [problem] }
   }
 
-  // JSON is YAML: its parse tree gives each entry's line for the messages below.
-  const lineCounter = new LineCounter()
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false })
+  // JSON is YAML: its parse tree gives each entry's line for the messages below. It is built only
+  // when there is a message: for a large valid manifest it would cost hundreds of megabytes.
+  let tree: { doc: ReturnType<typeof parseDocument>; lineCounter: LineCounter } | undefined
   const lineAt = (path: (string | number)[]): number | undefined => {
+    if (!tree) {
+      const lineCounter = new LineCounter()
+      tree = {
+        doc: parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false }),
+        lineCounter
+      }
+    }
+    const { doc, lineCounter } = tree
     if (doc.errors.length > 0) return undefined
     const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined
     return node?.range ? lineCounter.linePos(node.range[0]).line : undefined
