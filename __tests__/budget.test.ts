@@ -2,17 +2,14 @@
 // these are counts, never times (`npm run bench` measures time and memory). The pipeline runs
 // in-process against the simulated org over real HTTP; the sim and the client share one virtual
 // clock, so pacing, polls and waits cost no real time.
-import { createHash } from 'node:crypto'
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { VirtualClock } from '../src/common/clock.js'
-import { silentLog } from '../src/common/log.js'
-import { GenesysClient } from '../src/genesys/client.js'
-import { readInputs } from '../src/inputs.js'
-import { runPipeline, type PipelineOutcome } from '../src/pipeline.js'
+import type { Outputs } from '../src/pipeline.js'
 import type { Manifest } from '../src/snapshot/model.js'
 import { startSimOrg, type SimOrg } from '../test/sim/index.js'
+import { runInProcess, treeOf, type InProcessRun } from '../test/support/reliability-harness.js'
 
 let scratch: string
 beforeAll(async () => {
@@ -25,7 +22,8 @@ afterAll(async () => {
 let workspaces = 0
 const newWorkspace = (): string => path.join(scratch, `ws-${++workspaces}`)
 
-interface Run extends PipelineOutcome {
+interface Run extends InProcessRun {
+  outputs: Outputs
   manifest: Manifest
   /** What the org counted during the run: every request, login and downloads included. */
   requests: number
@@ -33,63 +31,23 @@ interface Run extends PipelineOutcome {
   rateLimited: number
 }
 
+/** A snapshot run of the pipeline in-process (test/support), without GitHub, on the sim's clock. */
 async function snapshot(sim: SimOrg, workspace: string, values: Record<string, string> = {}): Promise<Run> {
-  const inputs = readInputs(
-    name =>
-      ({
-        'client-id': sim.clientId,
-        'client-secret': sim.clientSecret,
-        'api-url': sim.url,
-        'pull-request': 'false',
-        ...values
-      })[name] ?? '',
-    { GITHUB_WORKSPACE: workspace }
-  )
   sim.resetStats()
-  const outcome = await runPipeline(inputs, {
-    log: silentLog,
-    clock: sim.clock,
-    genesys: i =>
-      new GenesysClient({
-        apiUrl: i.hosts!.apiUrl,
-        loginUrl: i.hosts!.loginUrl,
-        clientId: i.clientId,
-        clientSecret: i.clientSecret,
-        concurrency: i.concurrency,
-        requestsPerMinute: i.requestsPerMinute,
-        clock: sim.clock
-      }),
-    github: () => {
-      throw new Error('no GitHub in these tests')
-    },
-    summary: async () => {}
-  })
+  const run = await runInProcess({ sim, clock: sim.clock, workspace, inputs: values, label: 'budget' })
+  if (run.error) throw run.error
   const stats = sim.stats()
   const manifest = JSON.parse(
     await readFile(path.join(workspace, 'genesys', 'manifest.json'), 'utf8')
   ) as Manifest
   return {
-    ...outcome,
+    ...run,
+    outputs: run.outputs!,
     manifest,
     requests: stats.total,
     byEndpoint: stats.byEndpoint,
     rateLimited: stats.rateLimited
   }
-}
-
-async function treeHash(dir: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>()
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile()) continue
-    const full = path.join(entry.parentPath, entry.name)
-    out.set(
-      path.relative(dir, full),
-      createHash('sha256')
-        .update(await readFile(full))
-        .digest('hex')
-    )
-  }
-  return out
 }
 
 const count = (run: Run, endpoint: string): number => run.byEndpoint[endpoint] ?? 0
@@ -141,7 +99,7 @@ describe('an org of 2,000 flows', () => {
   })
 
   test('an unchanged rerun costs a few dozen requests and writes the same bytes', async () => {
-    const before = await treeHash(path.join(workspace, 'genesys'))
+    const before = await treeOf(path.join(workspace, 'genesys'))
     const rerun = await snapshot(sim, workspace)
     expect(rerun.outputs.changed).toBe('false')
     expect(rerun.requests).toBeLessThanOrEqual(36)
@@ -152,7 +110,7 @@ describe('an org of 2,000 flows', () => {
     // batches: data actions 50 ids a listing.
     expect(count(rerun, 'GET /api/v2/integrations/actions/{actionId}')).toBe(0)
     expect(count(rerun, 'GET /api/v2/integrations/actions')).toBe(Math.ceil(kinds(full, 'data-action') / 50))
-    expect(await treeHash(path.join(workspace, 'genesys'))).toEqual(before)
+    expect(await treeOf(path.join(workspace, 'genesys'))).toEqual(before)
   }, 120_000)
 })
 
@@ -185,9 +143,7 @@ describe('a rerun after changes', () => {
       // Incremental output is exactly a full export's.
       const fresh = newWorkspace()
       await snapshot(sim, fresh, { incremental: 'false' })
-      expect(await treeHash(path.join(workspace, 'genesys'))).toEqual(
-        await treeHash(path.join(fresh, 'genesys'))
-      )
+      expect(await treeOf(path.join(workspace, 'genesys'))).toEqual(await treeOf(path.join(fresh, 'genesys')))
     } finally {
       await sim.close()
     }

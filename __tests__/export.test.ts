@@ -1,8 +1,7 @@
 // The export pipeline in-process, against the simulated org over real HTTP: completeness of the
 // closure, exact flow bytes, unresolved references, hostile names, redaction, determinism, filters,
 // incremental reruns and validate mode on the result.
-import { createHash } from 'node:crypto'
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { VirtualClock } from '../src/common/clock.js'
@@ -10,7 +9,7 @@ import type { Outputs } from '../src/pipeline.js'
 import type { Manifest } from '../src/snapshot/model.js'
 import { validateSnapshot } from '../src/snapshot/validate.js'
 import { startSimOrg, type SimOrg } from '../test/sim/index.js'
-import { runInProcess, type InProcessRun } from '../test/support/reliability-harness.js'
+import { runInProcess, treeOf, type InProcessRun } from '../test/support/reliability-harness.js'
 
 let scratch: string
 beforeAll(async () => {
@@ -38,21 +37,6 @@ async function snapshot(sim: SimOrg, workspace: string, values: Record<string, s
     await readFile(path.join(workspace, 'genesys', 'manifest.json'), 'utf8')
   ) as Manifest
   return { ...run, outputs: run.outputs!, manifest }
-}
-
-async function treeHash(dir: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>()
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile()) continue
-    const full = path.join(entry.parentPath, entry.name)
-    out.set(
-      path.relative(dir, full),
-      createHash('sha256')
-        .update(await readFile(full))
-        .digest('hex')
-    )
-  }
-  return out
 }
 
 const RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$/i
@@ -155,7 +139,9 @@ describe('a full snapshot of an org with every flow type', () => {
   test('credentials never reach a file, and the summary says what was redacted', async () => {
     const secrets = sim.seededSecrets()
     expect(secrets.length).toBeGreaterThan(0)
-    for (const file of (await treeHash(path.join(workspace, 'genesys'))).keys()) {
+    for (const file of Object.keys(await treeOf(path.join(workspace, 'genesys'))).filter(
+      f => !f.endsWith('/')
+    )) {
       const text = await readFile(path.join(workspace, 'genesys', file), 'utf8')
       for (const secret of secrets) expect(text).not.toContain(secret)
     }
@@ -169,9 +155,7 @@ describe('a full snapshot of an org with every flow type', () => {
   test('a second full run against the unchanged org writes identical bytes', async () => {
     const second = newWorkspace()
     await snapshot(sim, second, { incremental: 'false' })
-    expect(await treeHash(path.join(second, 'genesys'))).toEqual(
-      await treeHash(path.join(workspace, 'genesys'))
-    )
+    expect(await treeOf(path.join(second, 'genesys'))).toEqual(await treeOf(path.join(workspace, 'genesys')))
   })
 
   test('an incremental rerun exports nothing and gives the same bytes as a full run', async () => {
@@ -182,9 +166,7 @@ describe('a full snapshot of an org with every flow type', () => {
     expect(sim.stats().byEndpoint['GET /api/v2/architect/dependencytracking/consumedresources'] ?? 0).toBe(0)
     const full = newWorkspace()
     await snapshot(sim, full, { incremental: 'false' })
-    expect(await treeHash(path.join(workspace, 'genesys'))).toEqual(
-      await treeHash(path.join(full, 'genesys'))
-    )
+    expect(await treeOf(path.join(workspace, 'genesys'))).toEqual(await treeOf(path.join(full, 'genesys')))
   })
 })
 
@@ -265,11 +247,11 @@ describe('changes, filters and faults', () => {
   test('a flow that cannot be exported fails the run and leaves the workspace as it was', async () => {
     const workspace = newWorkspace()
     const first = await snapshot(sim, workspace)
-    const before = await treeHash(path.join(workspace, 'genesys'))
+    const before = await treeOf(path.join(workspace, 'genesys'))
     const flow = first.manifest.resources.find(r => r.kind === 'flow')!
     sim.publishFlow(flow.id)
     sim.setFaults({ failExportFlowIds: [flow.id] })
     await expect(snapshot(sim, workspace)).rejects.toThrow(/Could not export 1 flow/)
-    expect(await treeHash(path.join(workspace, 'genesys'))).toEqual(before)
+    expect(await treeOf(path.join(workspace, 'genesys'))).toEqual(before)
   })
 })
