@@ -241,7 +241,7 @@ async function runExport(inputs: Inputs, edges: PipelineEdges): Promise<Pipeline
       }
       setChanges(outputs, changes)
       // The workspace gets the new snapshot only once everything else has worked.
-      await staging.commit()
+      await staging.commit(current)
       outputs.requests = String(client.stats().total)
       log.info(
         `Snapshot written to ${inputs.path}: ${result.counts.flow} flows, ${result.counts.queue} queues, ${result.counts.skill} skills, ${result.counts['data-action']} data actions; ${changes.changed ? 'changed' : 'no change'}`

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { Readable } from 'node:stream'
 import { mapLimit } from '../common/concurrency.js'
 import type { Log } from '../common/log.js'
 import type { DependencyKind } from '../inputs.js'
@@ -17,7 +18,7 @@ import {
 import { FlowExportQueue, type FlowToExport } from '../genesys/export-jobs.js'
 import type { Flow } from '../genesys/types.js'
 import { canonicalYaml } from '../snapshot/canonical.js'
-import { buildManifest, serializeManifest, sha256Hex } from '../snapshot/manifest.js'
+import { buildManifest, manifestChunks, sha256Hex } from '../snapshot/manifest.js'
 import { assignFileNames } from '../snapshot/names.js'
 import type { SnapshotStaging } from '../snapshot/staging.js'
 import {
@@ -443,7 +444,7 @@ export async function exportOrg(
     })
     const manifest = buildManifest(resources, unresolvedList)
     manifest.dependencies = [...options.dependencies].sort()
-    await staging.writeFile(MANIFEST_FILE, serializeManifest(manifest))
+    await staging.writeStream(MANIFEST_FILE, Readable.from(manifestChunks(manifest)))
 
     const counts: Record<ResourceKind, number> = { flow: 0, queue: 0, skill: 0, 'data-action': 0 }
     for (const r of manifest.resources) counts[r.kind]++

@@ -22,6 +22,8 @@ export interface SnapshotView {
   manifest?: Manifest
   /** Text of a file, path relative to the snapshot folder; undefined when there is no such file. */
   read(path: string): Promise<string | undefined>
+  /** sha256 of a file's bytes, when the view can give it without the whole text (a large manifest). */
+  sha256?(path: string): Promise<string | undefined>
 }
 
 export interface ResourceChange {
@@ -94,6 +96,16 @@ async function safeRead(view: SnapshotView, path: string): Promise<string | unde
   } catch {
     return undefined
   }
+}
+
+async function safeDigest(view: SnapshotView, path: string): Promise<string | undefined> {
+  try {
+    if (view.sha256) return await view.sha256(path)
+  } catch {
+    return undefined
+  }
+  const text = await safeRead(view, path)
+  return text === undefined ? undefined : sha256(text)
 }
 
 function sha256(text: string): string {
@@ -218,8 +230,8 @@ function diffUnresolved(
 /** The manifest as its JSON would hold it (no undefined-valued keys). */
 const plain = (m: Manifest): unknown => JSON.parse(JSON.stringify(m)) as unknown
 
-/** The manifest file's text on each side (either may be absent), read once. */
-interface ManifestTexts {
+/** sha256 of the manifest file on each side (either may be absent), taken once. */
+interface ManifestDigests {
   before?: string
   after?: string
 }
@@ -227,14 +239,14 @@ interface ManifestTexts {
 function manifestFileChange(
   before: SnapshotView,
   after: SnapshotView,
-  texts: ManifestTexts
+  digests: ManifestDigests
 ): 'added' | 'modified' | 'removed' | undefined {
-  const hasBefore = texts.before !== undefined || before.manifest !== undefined
-  const hasAfter = texts.after !== undefined || after.manifest !== undefined
+  const hasBefore = digests.before !== undefined || before.manifest !== undefined
+  const hasAfter = digests.after !== undefined || after.manifest !== undefined
   if (!hasBefore) return hasAfter ? 'added' : undefined
   if (!hasAfter) return 'removed'
-  if (texts.before !== undefined && texts.after !== undefined)
-    return texts.before === texts.after ? undefined : 'modified'
+  if (digests.before !== undefined && digests.after !== undefined)
+    return digests.before === digests.after ? undefined : 'modified'
   // One side is known only parsed: compare the manifests themselves.
   return before.manifest && after.manifest && deepEqual(plain(before.manifest), plain(after.manifest))
     ? undefined
@@ -249,7 +261,7 @@ function manifestFileChange(
 async function fileChanges(
   before: SnapshotView,
   after: SnapshotView,
-  texts: ManifestTexts
+  digests: ManifestDigests
 ): Promise<ChangeSet['files']> {
   const afterFiles = new Map((after.manifest?.resources ?? []).map(r => [r.path, r.sha256]))
   const files: ChangeSet['files'] = { added: [], modified: [], removed: [] }
@@ -261,7 +273,7 @@ async function fileChanges(
       else if (old !== sha) files.modified.push(p)
     }
     for (const p of beforeFiles.keys()) if (!afterFiles.has(p)) files.removed.push(p)
-  } else if (texts.before === undefined) {
+  } else if (digests.before === undefined) {
     files.added.push(...afterFiles.keys())
   } else {
     const entries = Array.from(afterFiles)
@@ -272,7 +284,7 @@ async function fileChanges(
       else if (sha256(old) !== sha) files.modified.push(p)
     })
   }
-  const manifestChange = manifestFileChange(before, after, texts)
+  const manifestChange = manifestFileChange(before, after, digests)
   if (manifestChange) files[manifestChange].push(MANIFEST_FILE)
   files.added.sort()
   files.modified.sort()
@@ -309,11 +321,11 @@ export async function computeChanges(before: SnapshotView, after: SnapshotView):
   )
   resources.sort(compareChanges)
 
-  const [beforeText, afterText] = await Promise.all([
-    safeRead(before, MANIFEST_FILE),
-    safeRead(after, MANIFEST_FILE)
+  const [beforeDigest, afterDigest] = await Promise.all([
+    safeDigest(before, MANIFEST_FILE),
+    safeDigest(after, MANIFEST_FILE)
   ])
-  const files = await fileChanges(before, after, { before: beforeText, after: afterText })
+  const files = await fileChanges(before, after, { before: beforeDigest, after: afterDigest })
   const unresolved = diffUnresolved(before.manifest?.unresolved ?? [], after.manifest?.unresolved ?? [])
   const changed =
     files.added.length + files.modified.length + files.removed.length > 0 ||

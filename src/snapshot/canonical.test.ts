@@ -2,8 +2,8 @@ import { fileURLToPath } from 'node:url'
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import fc from 'fast-check'
-import { parse } from 'yaml'
-import { canonicalValue, canonicalYaml } from './canonical.js'
+import { parse, stringify } from 'yaml'
+import { canonicalValue, canonicalYaml, mayBeTypedIn11 } from './canonical.js'
 
 const queue = {
   id: 'q-1',
@@ -211,6 +211,86 @@ describe('canonicalYaml', () => {
         expect(parse(text)).toEqual({ name: s })
       }),
       { numRuns: 1000 }
+    )
+  })
+
+  // The fast path may only skip strings the full check would leave plain, or the bytes written
+  // would differ from those of earlier versions. The full check, stated directly:
+  const plainIn12QuotedIn11 = (s: string): boolean =>
+    !/^["'|>]/.test(stringify(s, { lineWidth: 0 })) &&
+    /^["']/.test(stringify(s, { lineWidth: 0, schema: 'yaml-1.1' }))
+
+  test.each([
+    'y',
+    'N',
+    'yes',
+    'Off',
+    'ON',
+    'TRUE',
+    'null',
+    '~',
+    '',
+    '0x1F',
+    '0b101',
+    '017',
+    '1_000',
+    '1:30',
+    '190:20:30.15',
+    '1.5e+3',
+    '.inf',
+    '-.Inf',
+    '.NaN',
+    '2024-01-31',
+    '2001-12-14t21:59:43.10-05:00',
+    '2001-12-14 21:59:43.10 -5',
+    '+12',
+    '-0',
+    '.5'
+  ])('%j: a YAML 1.1 form the fast path hands to the full check', s => {
+    expect(mayBeTypedIn11(s)).toBe(true)
+  })
+
+  test.each([
+    'Support',
+    '3fa85f64-5717-4562-b3fc-2c963f66afa6',
+    'https://example.com/x',
+    'queue 1',
+    'Yesterday'
+  ])('%j: settled by the fast path', s => {
+    expect(mayBeTypedIn11(s)).toBe(false)
+  })
+
+  test('the fast path passes every short word and every casing of the YAML 1.1 bool and null words', () => {
+    const letters = [...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ~']
+    const casings = (word: string): string[] =>
+      [...word].reduce<string[]>(
+        (acc, c) => acc.flatMap(p => [p + c.toLowerCase(), p + c.toUpperCase()]),
+        ['']
+      )
+    const candidates = [
+      '',
+      ...letters,
+      ...letters.flatMap(a => letters.map(b => a + b)),
+      ...['yes', 'no', 'on', 'off', 'true', 'false', 'null'].flatMap(casings)
+    ]
+    const skipped = candidates.filter(s => plainIn12QuotedIn11(s) && !mayBeTypedIn11(s))
+    expect(skipped).toEqual([])
+    // And the check has something to find: the 1.1-only words are among the candidates.
+    expect(candidates.filter(plainIn12QuotedIn11)).toEqual(expect.arrayContaining(['y', 'No', 'ON', 'off']))
+  })
+
+  test('property: the fast path never skips a string the full check would quote', () => {
+    // Built from pieces of the YAML 1.1 forms, so numbers, dates and words come up often.
+    const piece = fc.constantFrom(
+      ...['0', '1', '7', '9', '12', '59', '2024', '_', '.', ':', '-', '+', 'e', 'E', 'x', 'b', 'o', 'f'],
+      ...['inf', 'Inf', 'nan', 'NaN', 'y', 'Yes', 'on', 'OFF', 'true', 'null', '~', 'T', 't', 'Z', ' ', 'a']
+    )
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 8 }), pieces => {
+        const s = pieces.join('')
+        if (plainIn12QuotedIn11(s)) expect(mayBeTypedIn11(s)).toBe(true)
+      }),
+      { numRuns: 5000 }
     )
   })
 

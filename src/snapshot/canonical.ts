@@ -167,9 +167,9 @@ export function canonicalValue(kind: CanonicalKind, apiObject: unknown): unknown
 // something else: yes/no/on/off/y/n, sexagesimal numbers, 1_000, dates. The `yaml` package's YAML 1.2
 // output leaves them plain; quote them so every reader sees a string.
 function readsDifferentlyIn11(s: string): boolean {
-  // Only short strings of these characters can be a YAML 1.1 bool, null, number or timestamp; the
-  // rest skip the (slower) check below.
-  if (s.length > 64 || !/^[\w.+\-: ~]*$/.test(s)) return false
+  // The exact check below stringifies twice; most strings (names, ids, URLs) cannot be a YAML 1.1
+  // scalar of another type at all, and are settled here without it.
+  if (!mayBeTypedIn11(s)) return false
   const core = yamlStringify(s, { lineWidth: 0 })
   if (core.startsWith('"') || core.startsWith("'") || core.startsWith('|') || core.startsWith('>'))
     return false
@@ -177,14 +177,33 @@ function readsDifferentlyIn11(s: string): boolean {
   return y11.startsWith('"') || y11.startsWith("'")
 }
 
+/**
+ * Whether `s` has the shape of a YAML 1.1 bool, null, int, float or timestamp: a superset of them
+ * (exactness is left to the check that follows), so a false here is always safe.
+ */
+export function mayBeTypedIn11(s: string): boolean {
+  // Only short strings of these characters can be any of them.
+  if (s.length > 64 || !/^[\w.+\-: ~]*$/.test(s)) return false
+  // The bools and nulls of the YAML 1.1 type repository, and the empty string.
+  if (
+    /^(?:[YyNn~]|[Yy]es|YES|[Nn]o|NO|[Oo]n|ON|[Oo]ff|OFF|[Tt]rue|TRUE|[Ff]alse|FALSE|[Nn]ull|NULL)?$/.test(s)
+  )
+    return true
+  // Numbers (0x.., 0b.., 0o.., 1_000, 1:30, 1.5e3, .inf, .nan) and dates (2024-01-31, with any time).
+  return /^[-+]?(?:0[xob][\w]*|[\d_.:]*(?:[eE][-+]?\d*)?|\.[a-zA-Z]{3}|\d{4}-\d\d?-\d\d?(?:[Tt \t].*)?)$/.test(
+    s
+  )
+}
+
 // Invisible and line-breaking characters other than \n (BOM, bidi controls, U+2028, NEL): quoted, so
 // no reader trims or folds them and a diff shows a quoted string rather than a silently odd one.
-const NEEDS_QUOTES = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\u2028\u2029]/u
+const NEEDS_QUOTES = /[^\P{Cc}\n]|[\p{Cf}\p{Cs}\p{Co}\p{Cn}\u2028\u2029]/u
 
 // In a block scalar, lines of spaces before the first line with text make readers guess the
 // indentation (the `yaml` package writes no indicator for them) and drop the spaces: quote those.
 function ambiguousBlock(s: string): boolean {
-  if (!s.includes('\n')) return false
+  // A first line with text (most strings) settles it: \s is what trim() removes.
+  if (!/^\s/.test(s) || !s.includes('\n')) return false
   const lines = s.split('\n')
   const firstText = lines.findIndex(l => l.trim() !== '')
   return (firstText === -1 ? lines : lines.slice(0, firstText)).some(l => /^[ \t]+$/.test(l))
@@ -193,8 +212,7 @@ function ambiguousBlock(s: string): boolean {
 function forceQuotes(s: string): boolean {
   if (s === '<<') return true // a merge key in YAML 1.1
   if (ambiguousBlock(s)) return true
-  const withoutNewlines = s.replace(/\n/g, '')
-  return NEEDS_QUOTES.test(withoutNewlines) || readsDifferentlyIn11(s)
+  return NEEDS_QUOTES.test(s) || readsDifferentlyIn11(s)
 }
 
 /** Stable YAML text of an already canonical value. */

@@ -84,6 +84,42 @@ describe('buildManifest + serializeManifest', () => {
     expect(b).toBe(a)
   })
 
+  test('property: the text is 2-space JSON of itself, also for names with quotes, newlines and non-Latin-1', () => {
+    const text = fc.string({ unit: 'binary', maxLength: 12 })
+    const resource = fc.record({
+      kind: fc.constant('queue' as const),
+      id: fc.uuid(),
+      name: text,
+      path: text.map(t => `queues/${t}.yaml`),
+      sha256: text.map(H),
+      dependsOn: fc.array(
+        fc.uuid().map(id => `skill:${id}` as ResourceRef),
+        { maxLength: 3 }
+      )
+    })
+    const unresolvedRef = fc.record({
+      from: fc.uuid().map(id => `flow:${id}` as ResourceRef),
+      kind: fc.constant('skill' as const),
+      id: fc.uuid(),
+      name: fc.option(text, { nil: undefined }),
+      reason: fc.constantFrom('deleted', '404')
+    })
+    fc.assert(
+      fc.property(
+        fc.array(resource, { maxLength: 4 }),
+        fc.array(unresolvedRef, { maxLength: 3 }),
+        fc.option(fc.array(fc.constantFrom('queues', 'skills', 'data-actions')), { nil: undefined }),
+        (resources, unresolved, dependencies) => {
+          const m = { ...buildManifest(resources, unresolved), ...(dependencies ? { dependencies } : {}) }
+          const out = serializeManifest(m)
+          expect(out).toBe(JSON.stringify(JSON.parse(out), null, 2) + '\n')
+          expect((JSON.parse(out) as { resources: unknown[] }).resources).toHaveLength(m.resources.length)
+        }
+      ),
+      { numRuns: 300 }
+    )
+  })
+
   test('merges a resource listed twice for the same file, refuses two files for one resource', () => {
     const m = buildManifest([queue, { ...queue, dependsOn: ['skill:s-2'] }], [])
     expect(m.resources).toHaveLength(1)

@@ -4,6 +4,7 @@
  * `mode: validate` and incremental reruns trust it.
  */
 import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
 import { LineCounter, parseDocument } from 'yaml'
 import {
   KIND_FOLDERS,
@@ -24,6 +25,17 @@ export interface ManifestProblem {
 
 export function sha256Hex(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex')
+}
+
+/** sha256 and size of a file's bytes, read as a stream: a large file is never held whole. */
+export async function hashFile(file: string): Promise<{ sha256: string; size: number }> {
+  const hash = createHash('sha256')
+  let size = 0
+  for await (const chunk of createReadStream(file)) {
+    hash.update(chunk as Buffer)
+    size += (chunk as Buffer).length
+  }
+  return { sha256: hash.digest('hex'), size }
 }
 
 function compare(a: string, b: string): number {
@@ -126,13 +138,33 @@ function orderedUnresolved(u: UnresolvedReference): Record<string, unknown> {
  * `unresolved`, final newline. Only the known fields are written.
  */
 export function serializeManifest(m: Manifest): string {
-  const doc: Record<string, unknown> = {
-    schemaVersion: m.schemaVersion,
-    resources: [...m.resources].sort(compareResources).map(orderedResource),
-    unresolved: [...m.unresolved].sort(compareUnresolved).map(orderedUnresolved)
+  return [...manifestChunks(m)].join('')
+}
+
+/**
+ * serializeManifest's text in pieces, one resource at a time, to be streamed to a file: the text of
+ * a large org's manifest is megabytes, and there is no need to hold it whole. The pieces are exactly
+ * JSON.stringify(manifest, null, 2): each entry is stringified alone and indented to its depth
+ * (JSON escapes newlines inside strings, so every raw newline is structure).
+ */
+export function* manifestChunks(m: Manifest): Generator<string> {
+  yield `{\n  "schemaVersion": ${JSON.stringify(m.schemaVersion)}`
+  yield* arrayChunks('resources', [...m.resources].sort(compareResources).map(orderedResource))
+  yield* arrayChunks('unresolved', [...m.unresolved].sort(compareUnresolved).map(orderedUnresolved))
+  if (m.dependencies !== undefined) yield* arrayChunks('dependencies', sortedUnique(m.dependencies))
+  yield '\n}\n'
+}
+
+function* arrayChunks(key: string, items: unknown[]): Generator<string> {
+  if (items.length === 0) {
+    yield `,\n  ${JSON.stringify(key)}: []`
+    return
   }
-  if (m.dependencies !== undefined) doc.dependencies = sortedUnique(m.dependencies)
-  return JSON.stringify(doc, null, 2) + '\n'
+  yield `,\n  ${JSON.stringify(key)}: [`
+  for (let i = 0; i < items.length; i++) {
+    yield (i === 0 ? '\n    ' : ',\n    ') + JSON.stringify(items[i], null, 2).replace(/\n/g, '\n    ')
+  }
+  yield '\n  ]'
 }
 
 const SHA256 = /^[0-9a-f]{64}$/

@@ -4,7 +4,7 @@
  */
 import { lstat, readFile, realpath } from 'node:fs/promises'
 import path from 'node:path'
-import { parseManifest, pathProblem, type ManifestProblem } from './manifest.js'
+import { hashFile, parseManifest, pathProblem, type ManifestProblem } from './manifest.js'
 import { MANIFEST_FILE, type Manifest } from './model.js'
 
 function isMissing(error: unknown): boolean {
@@ -51,18 +51,42 @@ export async function readCurrentSnapshot(
 }
 
 /**
- * Reads `rel` under `dir` as UTF-8 text, or undefined when it is missing, unsafe (absolute, `..`,
+ * The full path of `rel` under `dir`, or undefined when it is missing, unsafe (absolute, `..`,
  * backslashes), a symbolic link or not a regular file, or resolves outside `dir`.
  */
-export async function readInside(dir: string, rel: string): Promise<string | undefined> {
+async function fileInside(dir: string, rel: string): Promise<string | undefined> {
   if (pathProblem(rel) !== undefined && rel !== MANIFEST_FILE) return undefined
   const full = path.resolve(dir, ...rel.split('/'))
   try {
     const st = await lstat(full)
     if (!st.isFile()) return undefined
     const [realDir, realFull] = await Promise.all([realpath(dir), realpath(full)])
-    if (!realFull.startsWith(realDir + path.sep)) return undefined
-    return await readFile(full, 'utf8')
+    return realFull.startsWith(realDir + path.sep) ? full : undefined
+  } catch (error) {
+    if (isMissing(error)) return undefined
+    throw error
+  }
+}
+
+/** Reads `rel` under `dir` as UTF-8 text, or undefined when fileInside refuses it or it is gone. */
+export async function readInside(dir: string, rel: string): Promise<string | undefined> {
+  return readUnlessMissing(dir, rel, full => readFile(full, 'utf8'))
+}
+
+/** sha256 of `rel` under `dir`, streamed (manifests of large orgs are megabytes), or undefined like readInside. */
+export async function digestInside(dir: string, rel: string): Promise<string | undefined> {
+  return readUnlessMissing(dir, rel, async full => (await hashFile(full)).sha256)
+}
+
+async function readUnlessMissing<T>(
+  dir: string,
+  rel: string,
+  read: (full: string) => Promise<T>
+): Promise<T | undefined> {
+  const full = await fileInside(dir, rel)
+  if (full === undefined) return undefined
+  try {
+    return await read(full)
   } catch (error) {
     if (isMissing(error)) return undefined
     throw error
@@ -73,6 +97,10 @@ export async function readInside(dir: string, rel: string): Promise<string | und
 export function folderView(
   dir: string,
   manifest?: Manifest
-): { manifest?: Manifest; read(path: string): Promise<string | undefined> } {
-  return { manifest, read: rel => readInside(dir, rel) }
+): {
+  manifest?: Manifest
+  read(path: string): Promise<string | undefined>
+  sha256(path: string): Promise<string | undefined>
+} {
+  return { manifest, read: rel => readInside(dir, rel), sha256: rel => digestInside(dir, rel) }
 }

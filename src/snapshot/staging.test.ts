@@ -16,6 +16,7 @@ import { Readable } from 'node:stream'
 import { memoryLog } from '../common/log.js'
 import { buildManifest, serializeManifest, sha256Hex } from './manifest.js'
 import { SnapshotStaging } from './staging.js'
+import { readCurrentSnapshot } from './read.js'
 
 let work: string
 let snap: string
@@ -165,7 +166,10 @@ describe('SnapshotStaging', () => {
     await expect(staging.copyFromCurrent('../outside/secret.yaml')).rejects.toThrow(/Refusing/)
   })
 
-  test('commit keeps files the action does not manage and drops what it does', async () => {
+  test.each([
+    ['reading the manifest itself', false],
+    ['given the manifest its caller read', true]
+  ])('commit keeps files the action does not manage and drops what it does, %s', async (_how, given) => {
     seedSnapshot()
     put('README.md', '# Our Genesys config\n')
     put('docs/notes.md', 'notes\n')
@@ -177,7 +181,7 @@ describe('SnapshotStaging', () => {
     const staging = await SnapshotStaging.create(snap, log)
     await staging.writeFile('queues/Sales.yaml', 'name: Sales\n')
     await staging.writeFile('manifest.json', '{}\n')
-    await staging.commit()
+    await staging.commit(given ? await readCurrentSnapshot(snap) : undefined)
 
     expect(tree(snap)).toEqual([
       '.gitattributes',

@@ -7,7 +7,7 @@
  * killed between the two renames leaves no `<path>` but a previous-* folder: the next run restores it.
  */
 import { createHash } from 'node:crypto'
-import { createReadStream, createWriteStream } from 'node:fs'
+import { createWriteStream } from 'node:fs'
 import {
   copyFile,
   lstat,
@@ -25,8 +25,8 @@ import {
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { silentLog, type Log } from '../common/log.js'
-import { pathProblem } from './manifest.js'
-import { KIND_FOLDERS, MANIFEST_FILE } from './model.js'
+import { hashFile, pathProblem } from './manifest.js'
+import { KIND_FOLDERS, MANIFEST_FILE, type Manifest } from './model.js'
 import { readCurrentSnapshot } from './read.js'
 
 const MANAGED_FOLDERS = new Set(Object.values(KIND_FOLDERS))
@@ -63,16 +63,6 @@ async function renameWithRetry(from: string, to: string): Promise<void> {
       await new Promise(resolve => setTimeout(resolve, 100 * (attempt + 1)))
     }
   }
-}
-
-async function hashFile(file: string): Promise<WrittenFile> {
-  const hash = createHash('sha256')
-  let size = 0
-  for await (const chunk of createReadStream(file)) {
-    hash.update(chunk as Buffer)
-    size += (chunk as Buffer).length
-  }
-  return { sha256: hash.digest('hex'), size }
 }
 
 export class SnapshotStaging {
@@ -224,10 +214,10 @@ export class SnapshotStaging {
    * data-actions/) and any path the current manifest lists. Files in the managed folders that the
    * manifest does not list are not kept (mode: validate would reject them); each is logged.
    */
-  private async carryOver(): Promise<void> {
+  private async carryOver(current?: { manifest?: Manifest }): Promise<void> {
     if (!(await exists(this.snapshotDir))) return
-    const current = await readCurrentSnapshot(this.snapshotDir)
-    const listed = new Set((current.manifest?.resources ?? []).map(r => r.path))
+    const { manifest } = current ?? (await readCurrentSnapshot(this.snapshotDir))
+    const listed = new Set((manifest?.resources ?? []).map(r => r.path))
 
     const walk = async (rel: string): Promise<void> => {
       const from = rel === '' ? this.snapshotDir : path.join(this.snapshotDir, ...rel.split('/'))
@@ -240,7 +230,7 @@ export class SnapshotStaging {
           continue
         }
         if (managed) {
-          if (MANAGED_FOLDERS.has(top) && !listed.has(childRel) && current.manifest) {
+          if (MANAGED_FOLDERS.has(top) && !listed.has(childRel) && manifest) {
             this.log.info(
               `Not keeping ${childRel}: it is in a folder the action manages but not in the manifest.`
             )
@@ -257,10 +247,14 @@ export class SnapshotStaging {
     await walk('')
   }
 
-  /** Swaps the staged folder into `<path>`, keeping the files the action does not manage. */
-  async commit(): Promise<void> {
+  /**
+   * Swaps the staged folder into `<path>`, keeping the files the action does not manage. `current`
+   * is the folder's manifest as the caller already read it (a large one costs tens of megabytes to
+   * parse again); without it, the manifest is read here.
+   */
+  async commit(current?: { manifest?: Manifest }): Promise<void> {
     this.ensureOpen()
-    await this.carryOver()
+    await this.carryOver(current)
     const parent = path.dirname(this.snapshotDir)
     const base = path.basename(this.snapshotDir)
     if (await exists(this.snapshotDir)) {
