@@ -9,7 +9,7 @@ import type { Outputs } from '../src/pipeline.js'
 import type { Manifest } from '../src/snapshot/model.js'
 import { validateSnapshot } from '../src/snapshot/validate.js'
 import { startSimOrg, type SimOrg } from '../test/sim/index.js'
-import { runInProcess, treeOf, type InProcessRun } from '../test/support/reliability-harness.js'
+import { runInProcess, treeOf, type InProcessRun } from '../test/support/in-process.js'
 
 let scratch: string
 beforeAll(async () => {

@@ -17,7 +17,7 @@ import {
   treeOf,
   type CaseOutcome,
   type CaseSpec
-} from '../test/support/reliability-harness.js'
+} from '../test/support/in-process.js'
 import { ReliabilityReport } from '../test/support/reliability-report.js'
 import { startSimOrg, type SimOrg } from '../test/sim/index.js'
 

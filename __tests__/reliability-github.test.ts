@@ -11,7 +11,7 @@ import {
   Scenario,
   type CaseOutcome,
   type CaseSpec
-} from '../test/support/reliability-harness.js'
+} from '../test/support/in-process.js'
 import { ReliabilityReport } from '../test/support/reliability-report.js'
 
 const report = new ReliabilityReport('reliability-github')

@@ -8,7 +8,7 @@ import { startGitHubStandIn, type GitHubStandIn } from '../test/github/index.js'
 import { startSimOrg, type SimOrg } from '../test/sim/index.js'
 import { recordBundleRun, runBundle, type BundleRun } from '../test/support/reliability-bundle.js'
 import { Emissions, knownSecrets } from '../test/support/reliability-emissions.js'
-import { ORG, runInProcess, scratchDir, stableMessage, treeOf } from '../test/support/reliability-harness.js'
+import { ORG, runInProcess, scratchDir, stableMessage, treeOf } from '../test/support/in-process.js'
 import { ReliabilityReport } from '../test/support/reliability-report.js'
 
 const report = new ReliabilityReport('reliability-inputs')

@@ -18,7 +18,7 @@ import {
   SNAPSHOT_PATH,
   treeOf,
   type CaseOutcome
-} from '../test/support/reliability-harness.js'
+} from '../test/support/in-process.js'
 import { ReliabilityReport } from '../test/support/reliability-report.js'
 
 const report = new ReliabilityReport('reliability-process')

@@ -1,8 +1,8 @@
 /**
- * The reliability suite's harness: the whole pipeline in-process (real GenesysClient against the
- * simulated org, real Octokit against the GitHub stand-in, one VirtualClock for all of them), the
- * prepared states the fault cases start from, and the comparisons they end with (workspace trees,
- * refs, pull requests, the snapshot folder on the PR branch).
+ * The whole pipeline in-process: real GenesysClient against the simulated org, real Octokit against
+ * the GitHub stand-in, one VirtualClock for all of them. Used by the export, budget and reliability
+ * tests, with the prepared states the fault cases start from and the comparisons they end with
+ * (workspace trees, refs, pull requests, the snapshot folder on the PR branch).
  */
 import { createHash } from 'node:crypto'
 import { cp, mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
