@@ -99,11 +99,7 @@ async function safeRead(view: SnapshotView, path: string): Promise<string | unde
 }
 
 async function safeDigest(view: SnapshotView, path: string): Promise<string | undefined> {
-  try {
-    if (view.sha256) return await view.sha256(path)
-  } catch {
-    return undefined
-  }
+  if (view.sha256) return view.sha256(path).catch(() => undefined)
   const text = await safeRead(view, path)
   return text === undefined ? undefined : sha256(text)
 }

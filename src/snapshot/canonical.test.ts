@@ -1,10 +1,8 @@
-import { fileURLToPath } from 'node:url'
-import { readdirSync, readFileSync } from 'node:fs'
-import path from 'node:path'
 import fc from 'fast-check'
 import { parse, stringify } from 'yaml'
 import { canonicalValue, canonicalYaml, mayBeTypedIn11 } from './canonical.js'
 
+import { dataActionTemplates } from '../../test/sim/generator.js'
 const queue = {
   id: 'q-1',
   name: 'Support',
@@ -370,15 +368,9 @@ describe('canonicalYaml', () => {
   })
 
   test('real data action exports round-trip', () => {
-    // The real exports the simulated org serves (stored with a .txt suffix).
-    const dir = path.resolve(
-      path.dirname(fileURLToPath(import.meta.url)),
-      '../../test/sim/fixtures/data-actions'
-    )
-    const files = readdirSync(dir).filter(f => /\.json(\.txt)?$/.test(f))
-    expect(files.length).toBeGreaterThan(0)
-    for (const f of files) {
-      const action = JSON.parse(readFileSync(path.join(dir, f), 'utf8'))
+    const actions = dataActionTemplates()
+    expect(actions.length).toBeGreaterThan(0)
+    for (const action of actions) {
       expect(parse(canonicalYaml('data-action', action))).toEqual(canonicalValue('data-action', action))
     }
   })

@@ -108,7 +108,8 @@ interface DataActionTemplate {
 
 const DA_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'data-actions')
 let daTemplates: DataActionTemplate[] | undefined
-function dataActionTemplates(): DataActionTemplate[] {
+/** The real data action exports the sim serves (stored with a .txt suffix), parsed once. */
+export function dataActionTemplates(): DataActionTemplate[] {
   daTemplates ??= readdirSync(DA_DIR)
     .filter(f => f.endsWith('.json.txt'))
     .sort()
