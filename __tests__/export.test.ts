@@ -1,7 +1,7 @@
 // The export pipeline in-process, against the simulated org over real HTTP: completeness of the
 // closure, exact flow bytes, unresolved references, hostile names, redaction, determinism, filters,
 // incremental reruns and validate mode on the result.
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { lstat, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { VirtualClock } from '../src/common/clock.js'
@@ -197,6 +197,46 @@ describe('changes, filters and faults', () => {
     if (!removedStillUsed) {
       await expect(readFile(path.join(workspace, 'genesys', flows[1].path))).rejects.toThrow()
     }
+  })
+
+  test('a committed flow file edited by hand, or made a link, is exported again, not reused', async () => {
+    const workspace = newWorkspace()
+    const first = await snapshot(sim, workspace)
+    const [edited, linked] = first.manifest.resources.filter(r => r.kind === 'flow')
+    const editedFile = path.join(workspace, 'genesys', edited.path)
+    await writeFile(editedFile, (await readFile(editedFile, 'utf8')) + '# edited by hand\n')
+    // Same bytes, so the digest matches: only the link gives it away, and a link may point anywhere.
+    const linkedFile = path.join(workspace, 'genesys', linked.path)
+    const outside = path.join(workspace, 'outside.yaml')
+    await writeFile(outside, await readFile(linkedFile))
+    await rm(linkedFile)
+    await symlink(outside, linkedFile)
+
+    sim.resetStats()
+    await snapshot(sim, workspace)
+    // Only these two were looked up again: every other flow was reused.
+    expect(sim.stats().byEndpoint['GET /api/v2/architect/dependencytracking/consumedresources']).toBe(2)
+    for (const flow of [edited, linked]) {
+      const file = path.join(workspace, 'genesys', flow.path)
+      expect((await lstat(file)).isFile()).toBe(true)
+      expect(await readFile(file, 'utf8')).toBe(sim.org.flowYaml(flow.id))
+    }
+    const full = newWorkspace()
+    await snapshot(sim, full, { incremental: 'false' })
+    expect(await treeOf(path.join(workspace, 'genesys'))).toEqual(await treeOf(path.join(full, 'genesys')))
+  })
+
+  test('with filters, a rerun reuses the flows it found and gives the same bytes as a full run', async () => {
+    const filters = { 'flow-types': 'inboundcall,inqueuecall', exclude: '*test*' }
+    const workspace = newWorkspace()
+    await snapshot(sim, workspace, filters)
+    sim.resetStats()
+    const rerun = await snapshot(sim, workspace, filters)
+    expect(rerun.outputs.changed).toBe('false')
+    expect(sim.stats().byEndpoint['POST /api/v2/flows/export/jobs'] ?? 0).toBe(0)
+    const full = newWorkspace()
+    await snapshot(sim, full, { ...filters, incremental: 'false' })
+    expect(await treeOf(path.join(workspace, 'genesys'))).toEqual(await treeOf(path.join(full, 'genesys')))
   })
 
   test('filters pick the roots; what they use comes along whatever its type', async () => {

@@ -1,5 +1,6 @@
 import * as core from '@actions/core'
 import { systemClock } from './common/clock.js'
+import { boundHeapGrowth } from './common/heap.js'
 import { readInputs, type Inputs } from './inputs.js'
 import { GenesysClient } from './genesys/client.js'
 import { actionsLog } from './github/actions-log.js'
@@ -34,6 +35,8 @@ export function actionEdges(): PipelineEdges {
 
 /** Reads the inputs once, runs the pipeline, sets the outputs; every error becomes a failed step. */
 export async function run(edges: PipelineEdges = actionEdges()): Promise<void> {
+  // V8 collects the old generation late; large orgs need a heap kept near its live size.
+  const heap = boundHeapGrowth()
   try {
     // Mask the secrets before anything can print them, even an input error.
     for (const name of ['client-secret', 'github-token']) {
@@ -53,5 +56,8 @@ export async function run(edges: PipelineEdges = actionEdges()): Promise<void> {
         `## Genesys Cloud snapshot failed\n\n\`\`\`text\n${message.replace(/`{3,}/g, "'''")}\n\`\`\`\n\nThe new snapshot is swapped into the folder only at the very end of a run that worked, so the folder holds the snapshot it had before.\n`
       )
       .catch(() => undefined)
+  } finally {
+    heap.stop()
+    edges.log.debug(`heap collections started by the run: ${heap.collections}`)
   }
 }

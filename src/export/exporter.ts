@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Readable } from 'node:stream'
@@ -18,7 +18,8 @@ import {
 import { FlowExportQueue, type FlowToExport } from '../genesys/export-jobs.js'
 import type { Flow } from '../genesys/types.js'
 import { canonicalYaml } from '../snapshot/canonical.js'
-import { buildManifest, manifestChunks, sha256Hex } from '../snapshot/manifest.js'
+import { buildManifest, manifestChunks } from '../snapshot/manifest.js'
+import { digestInside } from '../snapshot/read.js'
 import { assignFileNames } from '../snapshot/names.js'
 import type { SnapshotStaging } from '../snapshot/staging.js'
 import {
@@ -108,8 +109,8 @@ interface Node {
   /** Queues, skills and data actions: the file, rendered when the object arrived. */
   file?: { text: string; redactions: number }
   flow?: Flow
-  /** Flows: reuse the previous snapshot's file from this path. */
-  reuseFrom?: string
+  /** Flows: reuse this file of the previous snapshot. */
+  reuseFrom?: ManifestResource
 }
 
 /**
@@ -205,6 +206,16 @@ export async function exportOrg(
       }
     }
 
+    /** A reused flow's committed file, copied into the snapshot, still with the bytes it was reused for. */
+    const copyCommitted = async (committed: ManifestResource, to: string): Promise<string> => {
+      const written = await staging.copyFromCurrent(committed.path, to)
+      if (written.sha256 !== committed.sha256)
+        throw new ExportError(
+          `${committed.path} in the workspace changed while the snapshot was being made; run the workflow again.`
+        )
+      return written.sha256
+    }
+
     let exported = 0
     const exporter = new FlowExportQueue(client, {
       batchSize: options.exportBatchSize,
@@ -293,9 +304,14 @@ export async function exportOrg(
         const reused = await reusableFlow(flow, previous, options)
         if (!reused) return
         const node = nodes.get(ref('flow', flow.id))!
-        node.reuseFrom = reused.resource.path
+        node.reuseFrom = reused.resource
         for (const [to, info] of reused.refs) node.refs.set(to, info)
-        if (settled.has(flow.id)) await placeFlow(flow.id, reused.bytes)
+        const settledPath = settled.get(flow.id)
+        if (settledPath !== undefined)
+          flowFiles.set(flow.id, {
+            path: settledPath,
+            sha256: await copyCommitted(reused.resource, settledPath)
+          })
         follow(node)
       })
       const fresh = flows.filter(f => nodes.get(ref('flow', f.id))!.reuseFrom === undefined)
@@ -389,8 +405,7 @@ export async function exportOrg(
     for (const kept of previousFiles.values()) {
       const key = ref(kept.kind, kept.id)
       const file = paths.get(key)!
-      const data = await readFile(path.join(options.previous!.dir, kept.path))
-      const written = await staging.writeFile(file, data)
+      const { sha256 } = await staging.copyFromCurrent(kept.path, file)
       // Its recorded edges, kept only where they still name something in this snapshot.
       const node: Node = {
         kind: kept.kind,
@@ -398,7 +413,7 @@ export async function exportOrg(
         name: kept.name,
         refs: new Map(kept.dependsOn.map(d => [d, {}]))
       }
-      resources.push({ ...kept, path: file, sha256: written.sha256, dependsOn: dependsOnOf(node, key) })
+      resources.push({ ...kept, path: file, sha256, dependsOn: dependsOnOf(node, key) })
     }
 
     // Flows: most are in place already; the others come from the scratch folder or the workspace.
@@ -412,13 +427,11 @@ export async function exportOrg(
           throw new Error(`internal: flow ${node.id} was written to ${placed.path}, not ${file}`)
         return
       }
-      const written =
+      const sha256 =
         placed?.scratch !== undefined
-          ? await staging.writeStream(file, createReadStream(placed.scratch))
-          : node.reuseFrom === file
-            ? await staging.copyFromCurrent(file)
-            : await staging.writeFile(file, await readFile(path.join(options.previous!.dir, node.reuseFrom!)))
-      flowFiles.set(node.id, { path: file, sha256: written.sha256 })
+          ? (await staging.writeStream(file, createReadStream(placed.scratch))).sha256
+          : await copyCommitted(node.reuseFrom!, file)
+      flowFiles.set(node.id, { path: file, sha256 })
     })
     const reused = flowNodes.filter(n => n.reuseFrom !== undefined).length
     if (reused > 0) log.info(`${reused} flows unchanged since the committed snapshot: files reused`)
@@ -514,28 +527,25 @@ async function reusableFlow(
   previous: PreviousIndex,
   options: ExportOptions
 ): Promise<
-  | { resource: ManifestResource; refs: Map<ResourceRef, { name?: string; reason?: string }>; bytes: Buffer }
-  | undefined
+  { resource: ManifestResource; refs: Map<ResourceRef, { name?: string; reason?: string }> } | undefined
 > {
   if (!options.incremental || !options.previous || !previous.sameDependencies) return undefined
   const key = ref('flow', flow.id)
   const resource = previous.resources.get(key)
   if (!resource || resource.version !== flow.publishedVersion?.id) return undefined
   if (resource.name !== flow.name || resource.type !== flow.type.toLowerCase()) return undefined
-  let bytes: Buffer
   try {
-    bytes = await readFile(path.join(options.previous.dir, resource.path))
+    if ((await digestInside(options.previous.dir, resource.path)) !== resource.sha256) return undefined
   } catch {
     return undefined
   }
-  if (sha256Hex(bytes) !== resource.sha256) return undefined
   const refs = new Map<ResourceRef, { name?: string; reason?: string }>()
   for (const to of resource.dependsOn) refs.set(to, {})
   for (const u of previous.unresolvedFrom.get(key) ?? []) {
     // Only references that were deleted stay unresolved for sure; others are looked up again.
     refs.set(ref(u.kind, u.id), { name: u.name, reason: u.reason === 'deleted' ? 'deleted' : undefined })
   }
-  return { resource, refs, bytes }
+  return { resource, refs }
 }
 
 function assignPaths(nodes: Node[], kept: ManifestResource[]): Map<ResourceRef, string> {

@@ -191,8 +191,12 @@ export class SnapshotStaging {
     return { sha256: hash.digest('hex'), size }
   }
 
-  /** Reuses a file of the current snapshot unchanged (incremental reruns). Symbolic links are refused. */
-  async copyFromCurrent(relPath: string): Promise<WrittenFile> {
+  /**
+   * Reuses a file of the current snapshot unchanged (incremental reruns), at `toPath` when its name
+   * moved. The file system copies the bytes and the copy is hashed in chunks, so the run never holds
+   * the file whole. Symbolic links are refused.
+   */
+  async copyFromCurrent(relPath: string, toPath = relPath): Promise<WrittenFile> {
     this.ensureOpen()
     const source = this.resolveInside(this.snapshotDir, relPath)
     const st = await lstat(source)
@@ -203,7 +207,7 @@ export class SnapshotStaging {
     if (!realSource.startsWith(realRoot + path.sep)) {
       throw new Error(`Cannot reuse "${relPath}" from the current snapshot: it resolves outside the folder.`)
     }
-    const full = await this.prepare(relPath)
+    const full = await this.prepare(toPath)
     await copyFile(source, full)
     return hashFile(full)
   }
