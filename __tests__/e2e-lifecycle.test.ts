@@ -183,6 +183,10 @@ test('a snapshot lives through its whole life', async () => {
   expect(
     invalid.annotations.some(a => a.level === 'error' && a.properties.file === `genesys/${queue.path}`)
   ).toBe(true)
+  // Check mode sees it as drift on that file (its manifest entry still agrees with the org's).
+  const handDrift = await act(tampered, { mode: 'check' })
+  expect(handDrift.exitCode).toBe(1)
+  expect(handDrift.annotations.some(a => a.properties.file === `genesys/${queue.path}`)).toBe(true)
 }, 240_000)
 
 test('nothing the action emits holds a secret', async () => {

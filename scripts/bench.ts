@@ -149,7 +149,7 @@ const NOTE_FIXED_TIME =
 const NOTE_RERUN_MEMORY =
   'Memory of a rerun: the committed manifest.json of a large org is megabytes of JSON, parsed once (src/snapshot/read.ts) and held for the run; a peak far above the full run points at a second copy of it or a parse that builds more than the entries.'
 const NOTE_FULL_MEMORY =
-  'Memory: the live heap of a 5,000-flow run is about 40 MB (heap snapshots); the rest of the peak is node and the bundle (about 75 MB before any work), a young generation V8 grows to 32 MB, old space V8 lets grow to about twice the live heap before collecting, and native memory of the file reads and writes. Peaks of identical runs differ by 20 to 30 MB with when V8 collects. An action cannot pass V8 flags to its own process; allocating less (src/snapshot/canonical.ts still builds a YAML document per file) and holding less (the flows listing, the two manifests) are the levers.'
+  'Memory: the live heap of a 5,000-flow run is about 35 MB (heap snapshots: 15 MB of strings, of which the bundle source is 4.5 MB because it holds non-Latin-1 characters; 6 MB of compiled code). The rest of the peak is node (its binary alone is 45 MB of RSS) and the bundle, about 75 MB before any work; a young generation V8 grows to 32 MB; old space, which src/common/heap.ts collects once it has grown by max(16 MB, half the live heap), because V8 left alone let it fill to twice the live heap; and native memory of the file reads and writes.'
 
 function checksFor(results: SizeResult[]): Check[] {
   const checks: Check[] = []

@@ -45,16 +45,27 @@ export function heapGrewPast(used: number, floor: number, minGrowth: number): bo
   return used - floor >= Math.max(minGrowth, floor / 2)
 }
 
+export interface HeapBoundOptions {
+  /** Default 16 MB. */
+  minGrowthBytes?: number
+  /** Default 200 ms. */
+  intervalMs?: number
+  /** Bytes of the heap in use; default V8's own figure. */
+  heapUsed?: () => number
+  /** Default heapCollector(); null turns the bound off. */
+  collect?: Collect | null
+}
+
 /**
  * Checks the heap every `intervalMs` and collects once heapGrewPast says so. The timer never keeps
  * the process alive.
  */
-export function boundHeapGrowth(options: { minGrowthBytes?: number; intervalMs?: number } = {}): HeapBound {
+export function boundHeapGrowth(options: HeapBoundOptions = {}): HeapBound {
   const minGrowth = options.minGrowthBytes ?? 16 * MB
-  const collect = heapCollector()
+  const collect = options.collect === undefined ? heapCollector() : options.collect
+  const used = options.heapUsed ?? ((): number => v8.getHeapStatistics().used_heap_size)
   let collections = 0
   if (!collect) return { collections, stop: () => undefined }
-  const used = (): number => v8.getHeapStatistics().used_heap_size
   let floor = used()
   const timer = setInterval(() => {
     if (!heapGrewPast(used(), floor, minGrowth)) return

@@ -116,6 +116,67 @@ describe('computeChanges', () => {
     expect(after.reads.filter(p => p !== 'manifest.json')).toEqual(['queues/Sales.yaml'])
   })
 
+  describe('a committed file that no longer matches its manifest entry (edited by hand)', () => {
+    /** `before` whose Sales queue file was edited after its manifest entry was written. */
+    function editedBefore(digestible: boolean): TestView {
+      const committed = view([salesQueue(30000), skill('s1', 'French')])
+      const edited = queueYaml(45000)
+      const files = new Map<string, string>([
+        ['queues/Sales.yaml', edited],
+        ['skills/French.yaml', 'name: French\n']
+      ])
+      const read = async (p: string): Promise<string | undefined> => {
+        committed.reads.push(p)
+        return files.get(p) ?? (await committed.read(p))
+      }
+      return {
+        manifest: committed.manifest,
+        reads: committed.reads,
+        read,
+        ...(digestible
+          ? {
+              sha256: async (p: string) => ((await read(p)) === undefined ? undefined : sha((await read(p))!))
+            }
+          : {})
+      }
+    }
+
+    it('is reported as modified, with the fields the run puts back, when the files can be digested', async () => {
+      const changes = await computeChanges(
+        editedBefore(true),
+        view([salesQueue(30000), skill('s1', 'French')])
+      )
+      expect(changes.changed).toBe(true)
+      expect(changes.files).toEqual({ added: [], modified: ['queues/Sales.yaml'], removed: [] })
+      expect(changes.resources.map(c => [c.name, c.change])).toEqual([['Sales', 'modified']])
+      expect(changes.resources[0].fields).toEqual([
+        { path: 'acwSettings.timeoutMs', before: 45000, after: 30000 }
+      ])
+    })
+
+    it('a file gone from the folder is modified too, never "no change"', async () => {
+      const before = view([salesQueue(30000), skill('s1', 'French')])
+      const missing: SnapshotView = {
+        manifest: before.manifest,
+        read: async p => (p === 'queues/Sales.yaml' ? undefined : before.read(p)),
+        sha256: async p => {
+          const text = p === 'queues/Sales.yaml' ? undefined : await before.read(p)
+          return text === undefined ? undefined : sha(text)
+        }
+      }
+      const changes = await computeChanges(missing, view([salesQueue(30000), skill('s1', 'French')]))
+      expect(changes.files.modified).toEqual(['queues/Sales.yaml'])
+      expect(changes.resources[0].note).toMatch(/could not be read before/)
+    })
+
+    it('is taken on the manifest’s word where files cannot be digested cheaply (the base branch through the API)', async () => {
+      const before = editedBefore(false)
+      const changes = await computeChanges(before, view([salesQueue(30000), skill('s1', 'French')]))
+      expect(changes.changed).toBe(false)
+      expect(before.reads.filter(p => p !== 'manifest.json')).toEqual([])
+    })
+  })
+
   it('treats a rename (same id, new name and file) as one modified change with both paths', async () => {
     const before = view([skill('s1', 'French')])
     const renamed = { ...skill('s1', 'Francais'), text: 'name: French\n' }

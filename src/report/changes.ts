@@ -298,8 +298,32 @@ function collectNames(...manifests: (Manifest | undefined)[]): Record<string, st
   return names
 }
 
+/**
+ * `before` with its manifest's digests corrected where a file no longer matches its entry (edited by
+ * hand, or replaced): otherwise the entries agree, the run rewrites the file, and nobody hears of it.
+ * Only a view that digests files cheaply (a folder on disk) is checked; the files whose entries
+ * differ from `after`'s are read anyway.
+ */
+async function withActualDigests(before: SnapshotView, after: SnapshotView): Promise<SnapshotView> {
+  if (!before.sha256 || !before.manifest) return before
+  const afterDigests = new Map((after.manifest?.resources ?? []).map(r => [refOf(r), r.sha256]))
+  const agreeing = before.manifest.resources.filter(r => afterDigests.get(refOf(r)) === r.sha256)
+  const actual = await mapLimit(agreeing, READ_CONCURRENCY, r => safeDigest(before, r.path))
+  const corrected = new Map<ManifestResource, string>()
+  agreeing.forEach((r, i) => {
+    if (actual[i] !== r.sha256) corrected.set(r, actual[i] ?? 'unreadable')
+  })
+  if (corrected.size === 0) return before
+  const resources = before.manifest.resources.map(r => {
+    const sha256 = corrected.get(r)
+    return sha256 === undefined ? r : { ...r, sha256 }
+  })
+  return { ...before, manifest: { ...before.manifest, resources } }
+}
+
 /** Compares two snapshots by manifest (id-keyed, sha256) and reads only the files that differ. `before` may have no manifest (first run). Never throws on bad content. */
-export async function computeChanges(before: SnapshotView, after: SnapshotView): Promise<ChangeSet> {
+export async function computeChanges(committed: SnapshotView, after: SnapshotView): Promise<ChangeSet> {
+  const before = await withActualDigests(committed, after)
   const beforeResources = new Map((before.manifest?.resources ?? []).map(r => [refOf(r), r]))
   const afterResources = new Map((after.manifest?.resources ?? []).map(r => [refOf(r), r]))
 

@@ -170,6 +170,7 @@ export class SnapshotStaging {
     const full = await this.prepare(relPath)
     const hash = createHash('sha256')
     let size = 0
+    const out = createWriteStream(full)
     try {
       await pipeline(
         source,
@@ -181,9 +182,12 @@ export class SnapshotStaging {
             yield buf
           }
         },
-        createWriteStream(full)
+        out
       )
     } catch (error) {
+      // A stream that failed early may still be opening the file: removed before that, it would be
+      // created again, empty, after the removal.
+      if (!out.closed) await new Promise<void>(resolve => out.once('close', () => resolve()))
       await rm(full, { force: true })
       this.written.delete(relPath.toLowerCase())
       throw error
