@@ -148,13 +148,17 @@ async function runExport(inputs: Inputs, edges: PipelineEdges): Promise<Pipeline
         `${inputs.path}/${MANIFEST_FILE} could not be read (${current.manifestProblems.map(p => p.message).join('; ')}); every flow is exported again.`
       )
     }
+    // One view of the committed folder, so a file the reuse check digested is not digested again.
+    const committed = folderView(inputs.snapshotDir, current.manifest)
     const options: ExportOptions = {
       flowTypes: inputs.flowTypes,
       include: inputs.include,
       exclude: inputs.exclude,
       dependencies: inputs.dependencies,
       incremental: inputs.incremental,
-      previous: current.manifest ? { manifest: current.manifest, dir: inputs.snapshotDir } : undefined,
+      previous: current.manifest
+        ? { manifest: current.manifest, dir: inputs.snapshotDir, sha256: committed.sha256 }
+        : undefined,
       concurrency: inputs.concurrency,
       log
     }
@@ -181,7 +185,7 @@ async function runExport(inputs: Inputs, edges: PipelineEdges): Promise<Pipeline
       const facts = (): RunFacts => factsOf(inputs, result, client, clock.now() - started)
 
       if (inputs.mode === 'check') {
-        const changes = await computeChanges(folderView(inputs.snapshotDir, current.manifest), after)
+        const changes = await computeChanges(committed, after)
         setChanges(outputs, changes)
         outputs.requests = String(client.stats().total)
         for (const a of driftAnnotations(changes, inputs.path)) {
@@ -237,7 +241,7 @@ async function runExport(inputs: Inputs, edges: PipelineEdges): Promise<Pipeline
         if (pr.url)
           log.info(`Pull request ${pr.operation === 'none' ? 'unchanged' : pr.operation}: ${pr.url}`)
       } else {
-        changes = await computeChanges(folderView(inputs.snapshotDir, current.manifest), after)
+        changes = await computeChanges(committed, after)
       }
       setChanges(outputs, changes)
       // The workspace gets the new snapshot only once everything else has worked.

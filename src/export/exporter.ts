@@ -19,7 +19,6 @@ import { FlowExportQueue, type FlowToExport } from '../genesys/export-jobs.js'
 import type { Flow } from '../genesys/types.js'
 import { canonicalYaml } from '../snapshot/canonical.js'
 import { buildManifest, manifestChunks } from '../snapshot/manifest.js'
-import { digestInside } from '../snapshot/read.js'
 import { assignFileNames } from '../snapshot/names.js'
 import type { SnapshotStaging } from '../snapshot/staging.js'
 import {
@@ -43,8 +42,8 @@ export interface ExportOptions {
   exclude: readonly string[]
   dependencies: readonly DependencyKind[]
   incremental: boolean
-  /** The snapshot committed in the workspace, for incremental reuse. */
-  previous?: { manifest: Manifest; dir: string }
+  /** The snapshot committed in the workspace, for incremental reuse; `sha256` digests its files. */
+  previous?: { manifest: Manifest; dir: string; sha256(path: string): Promise<string | undefined> }
   concurrency: number
   log: Log
   /** Where exported flow files wait until their snapshot paths are known; default RUNNER_TEMP or the OS temp folder. */
@@ -535,7 +534,7 @@ async function reusableFlow(
   if (!resource || resource.version !== flow.publishedVersion?.id) return undefined
   if (resource.name !== flow.name || resource.type !== flow.type.toLowerCase()) return undefined
   try {
-    if ((await digestInside(options.previous.dir, resource.path)) !== resource.sha256) return undefined
+    if ((await options.previous.sha256(resource.path)) !== resource.sha256) return undefined
   } catch {
     return undefined
   }

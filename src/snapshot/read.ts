@@ -93,14 +93,26 @@ async function readUnlessMissing<T>(
   }
 }
 
-/** A view of a snapshot folder on disk for the report stage. */
-export function folderView(
-  dir: string,
-  manifest?: Manifest
-): {
+export interface FolderView {
   manifest?: Manifest
   read(path: string): Promise<string | undefined>
+  /** Each file is digested once per view: a rerun's reuse check and its change report share them. */
   sha256(path: string): Promise<string | undefined>
-} {
-  return { manifest, read: rel => readInside(dir, rel), sha256: rel => digestInside(dir, rel) }
+}
+
+/** A view of a snapshot folder on disk, for the export's reuse checks and the report stage. */
+export function folderView(dir: string, manifest?: Manifest): FolderView {
+  const digests = new Map<string, Promise<string | undefined>>()
+  return {
+    manifest,
+    read: rel => readInside(dir, rel),
+    sha256: rel => {
+      let digest = digests.get(rel)
+      if (digest === undefined) {
+        digest = digestInside(dir, rel)
+        digests.set(rel, digest)
+      }
+      return digest
+    }
+  }
 }
