@@ -2,7 +2,7 @@ import * as core from '@actions/core'
 import { systemClock } from './common/clock.js'
 import { boundHeapGrowth } from './common/heap.js'
 import { readInputs, type Inputs } from './inputs.js'
-import { GenesysClient } from './genesys/client.js'
+import { clientOptionsFromInputs, GenesysClient } from './genesys/client.js'
 import { actionsLog } from './github/actions-log.js'
 import { createOctokit } from './github/octokit.js'
 import { runPipeline, type PipelineEdges } from './pipeline.js'
@@ -13,16 +13,7 @@ export function actionEdges(): PipelineEdges {
     log: actionsLog,
     clock: systemClock,
     genesys: (inputs: Inputs) =>
-      new GenesysClient({
-        apiUrl: inputs.hosts!.apiUrl,
-        loginUrl: inputs.hosts!.loginUrl,
-        clientId: inputs.clientId,
-        clientSecret: inputs.clientSecret,
-        concurrency: inputs.concurrency,
-        requestsPerMinute: inputs.requestsPerMinute,
-        clock: systemClock,
-        log: actionsLog
-      }),
+      new GenesysClient({ ...clientOptionsFromInputs(inputs), clock: systemClock, log: actionsLog }),
     github: (inputs: Inputs) =>
       createOctokit(inputs.githubToken, { baseUrl: inputs.githubApiUrl, log: actionsLog }),
     summary: async markdown => {

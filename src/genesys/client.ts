@@ -1,5 +1,6 @@
 import { systemClock, type Clock } from '../common/clock.js'
 import { silentLog, type Log } from '../common/log.js'
+import type { Inputs } from '../inputs.js'
 import { LOGIN_ENDPOINT, TokenSource } from './auth.js'
 import { ConcurrencyLimit, RequestBudget } from './budget.js'
 import {
@@ -37,6 +38,20 @@ export interface GenesysClientOptions {
   maxRetries?: number
   /** Jitter source. */
   random?: () => number
+}
+
+/** What the action's inputs set of a client's options; the caller adds its clock, log and the rest. */
+export function clientOptionsFromInputs(
+  inputs: Pick<Inputs, 'hosts' | 'clientId' | 'clientSecret' | 'concurrency' | 'requestsPerMinute'>
+): GenesysClientOptions {
+  return {
+    apiUrl: inputs.hosts!.apiUrl,
+    loginUrl: inputs.hosts!.loginUrl,
+    clientId: inputs.clientId,
+    clientSecret: inputs.clientSecret,
+    concurrency: inputs.concurrency,
+    requestsPerMinute: inputs.requestsPerMinute
+  }
 }
 
 export type QueryValue = string | number | boolean | readonly string[] | undefined

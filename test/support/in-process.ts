@@ -10,7 +10,11 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { VirtualClock, type Clock } from '../../src/common/clock.js'
 import { memoryLog, type LoggedLine } from '../../src/common/log.js'
-import { GenesysClient, type GenesysClientOptions } from '../../src/genesys/client.js'
+import {
+  clientOptionsFromInputs,
+  GenesysClient,
+  type GenesysClientOptions
+} from '../../src/genesys/client.js'
 import { createOctokit, type OctokitOptions } from '../../src/github/octokit.js'
 import { readInputs } from '../../src/inputs.js'
 import { runPipeline, type Outputs } from '../../src/pipeline.js'
@@ -106,18 +110,7 @@ export async function runInProcess(options: RunOptions): Promise<InProcessRun> {
     const outcome = await runPipeline(inputs, {
       log,
       clock,
-      genesys: i =>
-        new GenesysClient({
-          apiUrl: i.hosts!.apiUrl,
-          loginUrl: i.hosts!.loginUrl,
-          clientId: i.clientId,
-          clientSecret: i.clientSecret,
-          concurrency: i.concurrency,
-          requestsPerMinute: i.requestsPerMinute,
-          clock,
-          log,
-          ...options.client
-        }),
+      genesys: i => new GenesysClient({ ...clientOptionsFromInputs(i), clock, log, ...options.client }),
       github: i =>
         createOctokit(i.githubToken, {
           baseUrl: i.githubApiUrl,
