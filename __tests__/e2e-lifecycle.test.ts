@@ -187,6 +187,30 @@ test('a snapshot lives through its whole life', async () => {
   const handDrift = await act(tampered, { mode: 'check' })
   expect(handDrift.exitCode).toBe(1)
   expect(handDrift.annotations.some(a => a.properties.file === `genesys/${queue.path}`)).toBe(true)
+
+  // 10. More problems than GitHub shows annotations (10 of a level a step): the failure stays among
+  // them, and every file is still named in the log.
+  const many = await checkout()
+  const edited = (await filesUnder(path.join(many, 'genesys')))
+    .filter(f => f.endsWith('.yaml'))
+    .slice(0, 14)
+    .map(f => `genesys/${f}`)
+  expect(edited).toHaveLength(14)
+  for (const f of edited)
+    await writeFile(path.join(many, f), (await readFile(path.join(many, f), 'utf8')) + 'x: 1\n')
+  const perLevel = (r: ActionRun, level: string) => r.annotations.filter(a => a.level === level)
+  const manyInvalid = await act(many, { mode: 'validate', 'client-id': '', 'client-secret': '' })
+  expect(manyInvalid.exitCode).toBe(1)
+  const errors = perLevel(manyInvalid, 'error')
+  expect(errors.length).toBeLessThanOrEqual(10)
+  expect(errors.at(-1)!.message).toMatch(/has 14 problem\(s\)/)
+  const manyDrift = await act(many, { mode: 'check' })
+  expect(manyDrift.exitCode).toBe(1)
+  expect(perLevel(manyDrift, 'warning').length).toBeLessThanOrEqual(10)
+  expect(perLevel(manyDrift, 'error').at(-1)!.message).toMatch(/^Drift: /)
+  for (const f of edited) {
+    expect([f, manyInvalid.stdout.includes(f), manyDrift.stdout.includes(f)]).toEqual([f, true, true])
+  }
 }, 240_000)
 
 test('nothing the action emits holds a secret', async () => {

@@ -1,6 +1,7 @@
 import * as core from '@actions/core'
 import { systemClock } from './common/clock.js'
 import { boundHeapGrowth } from './common/heap.js'
+import { withAnnotationBudget } from './common/log.js'
 import { readInputs, type Inputs } from './inputs.js'
 import { clientOptionsFromInputs, GenesysClient } from './genesys/client.js'
 import { actionsLog } from './github/actions-log.js'
@@ -9,13 +10,14 @@ import { runPipeline, type PipelineEdges } from './pipeline.js'
 
 /** The real edges: Genesys over undici, GitHub over Octokit, the runner's log and job summary. */
 export function actionEdges(): PipelineEdges {
+  // One budget for the whole step: the client's and Octokit's warnings count against it too.
+  const log = withAnnotationBudget(actionsLog)
   return {
-    log: actionsLog,
+    log,
     clock: systemClock,
     genesys: (inputs: Inputs) =>
-      new GenesysClient({ ...clientOptionsFromInputs(inputs), clock: systemClock, log: actionsLog }),
-    github: (inputs: Inputs) =>
-      createOctokit(inputs.githubToken, { baseUrl: inputs.githubApiUrl, log: actionsLog }),
+      new GenesysClient({ ...clientOptionsFromInputs(inputs), clock: systemClock, log }),
+    github: (inputs: Inputs) => createOctokit(inputs.githubToken, { baseUrl: inputs.githubApiUrl, log }),
     summary: async markdown => {
       // Outside a runner there is no summary file; the log already holds the same facts.
       if (!process.env.GITHUB_STEP_SUMMARY) return

@@ -51,3 +51,36 @@ export function memoryLog(): Log & { lines: LoggedLine[]; secrets: string[] } {
     }
   }
 }
+
+/** Annotations of each level GitHub shows a step; it drops the rest without a word. */
+export const ANNOTATIONS_PER_STEP = 10
+
+/**
+ * A Log that stays within GitHub's annotations a step. The first warnings and errors are annotations;
+ * then one annotation says the rest follow in the log, and they do, as plain lines that name their
+ * file. One error annotation is left for the step's failure (core.setFailed), which must always show.
+ */
+export function withAnnotationBudget(log: Log, perStep = ANNOTATIONS_PER_STEP): Log {
+  const budget = (level: 'warning' | 'error'): ((message: string, annotation?: Annotation) => void) => {
+    // Errors keep one place for the failure; each level keeps one for the notice.
+    const direct = perStep - (level === 'error' ? 2 : 1)
+    let count = 0
+    return (message, annotation) => {
+      count++
+      if (count <= direct) return log[level](message, annotation)
+      if (count === direct + 1) {
+        const plural = level === 'error' ? 'errors' : 'warnings'
+        log[level](
+          `More ${plural} than GitHub shows as annotations (${perStep} a step): the rest follow in this step's log, as lines starting with "${level}:".`,
+          { title: `More ${plural} in the log` }
+        )
+      }
+      const where = annotation?.file
+        ? `${annotation.file}${annotation.line !== undefined ? `:${annotation.line}` : ''}: `
+        : ''
+      const title = annotation?.title ? `${annotation.title}: ` : ''
+      log.info(`${level}: ${where}${title}${message}`)
+    }
+  }
+  return { ...log, warning: budget('warning'), error: budget('error') }
+}
