@@ -50,25 +50,30 @@ export async function readCurrentSnapshot(
   return { manifest, manifestProblems: problems, exists: true }
 }
 
+/** Where `rel` under `dir` is, or why it is not a file of that folder. */
+export type Located =
+  { full: string } | { refused: 'missing' | 'unsafe path' | 'not a regular file' | 'outside the folder' }
+
 /**
- * The full path of `rel` under `dir`, or undefined when it is missing, unsafe (absolute, `..`,
- * backslashes), a symbolic link or not a regular file, or resolves outside `dir`.
+ * Finds `rel` under `dir` as a regular file of that folder: refused when it is missing, its path is
+ * unsafe (absolute, `..`, backslashes), it is a symbolic link or not a regular file, or a folder on
+ * the way leads out of `dir`. The reuse check and the copy of a reused file both go through here.
  */
-async function fileInside(dir: string, rel: string): Promise<string | undefined> {
-  if (pathProblem(rel) !== undefined && rel !== MANIFEST_FILE) return undefined
+export async function locateInside(dir: string, rel: string): Promise<Located> {
+  if (pathProblem(rel) !== undefined && rel !== MANIFEST_FILE) return { refused: 'unsafe path' }
   const full = path.resolve(dir, ...rel.split('/'))
   try {
     const st = await lstat(full)
-    if (!st.isFile()) return undefined
+    if (!st.isFile()) return { refused: 'not a regular file' }
     const [realDir, realFull] = await Promise.all([realpath(dir), realpath(full)])
-    return realFull.startsWith(realDir + path.sep) ? full : undefined
+    return realFull.startsWith(realDir + path.sep) ? { full } : { refused: 'outside the folder' }
   } catch (error) {
-    if (isMissing(error)) return undefined
+    if (isMissing(error)) return { refused: 'missing' }
     throw error
   }
 }
 
-/** Reads `rel` under `dir` as UTF-8 text, or undefined when fileInside refuses it or it is gone. */
+/** Reads `rel` under `dir` as UTF-8 text, or undefined when locateInside refuses it or it is gone. */
 export async function readInside(dir: string, rel: string): Promise<string | undefined> {
   return readUnlessMissing(dir, rel, full => readFile(full, 'utf8'))
 }
@@ -83,10 +88,10 @@ async function readUnlessMissing<T>(
   rel: string,
   read: (full: string) => Promise<T>
 ): Promise<T | undefined> {
-  const full = await fileInside(dir, rel)
-  if (full === undefined) return undefined
+  const located = await locateInside(dir, rel)
+  if (!('full' in located)) return undefined
   try {
-    return await read(full)
+    return await read(located.full)
   } catch (error) {
     if (isMissing(error)) return undefined
     throw error

@@ -163,7 +163,12 @@ describe('SnapshotStaging', () => {
     expect(read('flows/inboundcall/Main.yaml', staging.dir)).toBe('inboundCall:\n  name: Main\n')
     await expect(staging.copyFromCurrent('flows/inboundcall/Link.yaml')).rejects.toThrow(/not a regular file/)
     await expect(staging.copyFromCurrent('flows/linked/secret.yaml')).rejects.toThrow(/outside/)
-    await expect(staging.copyFromCurrent('../outside/secret.yaml')).rejects.toThrow(/Refusing/)
+    await expect(staging.copyFromCurrent('../outside/secret.yaml')).rejects.toThrow(
+      /not a safe relative path/
+    )
+    await expect(staging.copyFromCurrent('flows/inboundcall/Gone.yaml')).rejects.toThrow(
+      /Cannot reuse "flows\/inboundcall\/Gone.yaml" from the current snapshot: it is gone/
+    )
   })
 
   test.each([

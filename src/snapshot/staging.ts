@@ -15,7 +15,6 @@ import {
   mkdtemp,
   readdir,
   readlink,
-  realpath,
   rename,
   rm,
   stat,
@@ -27,7 +26,7 @@ import { pipeline } from 'node:stream/promises'
 import { silentLog, type Log } from '../common/log.js'
 import { hashFile, pathProblem } from './manifest.js'
 import { KIND_FOLDERS, MANIFEST_FILE, type Manifest } from './model.js'
-import { readCurrentSnapshot } from './read.js'
+import { locateInside, readCurrentSnapshot, type Located } from './read.js'
 
 const MANAGED_FOLDERS = new Set(Object.values(KIND_FOLDERS))
 
@@ -63,6 +62,15 @@ async function renameWithRetry(from: string, to: string): Promise<void> {
       await new Promise(resolve => setTimeout(resolve, 100 * (attempt + 1)))
     }
   }
+}
+
+/** Why a file of the current snapshot cannot be reused, as copyFromCurrent says it. */
+const REFUSALS: Record<Extract<Located, { refused: unknown }>['refused'], string> = {
+  missing: 'it is gone',
+  'unsafe path': 'the path is not a safe relative path',
+  'not a regular file': 'not a regular file',
+  // A folder on the way may be a link out of the snapshot; a file reached that way is not the snapshot's.
+  'outside the folder': 'it resolves outside the folder'
 }
 
 export class SnapshotStaging {
@@ -202,17 +210,12 @@ export class SnapshotStaging {
    */
   async copyFromCurrent(relPath: string, toPath = relPath): Promise<WrittenFile> {
     this.ensureOpen()
-    const source = this.resolveInside(this.snapshotDir, relPath)
-    const st = await lstat(source)
-    if (!st.isFile())
-      throw new Error(`Cannot reuse "${relPath}" from the current snapshot: not a regular file.`)
-    // A folder on the way may be a link out of the snapshot; a file reached that way is not the snapshot's.
-    const [realRoot, realSource] = await Promise.all([realpath(this.snapshotDir), realpath(source)])
-    if (!realSource.startsWith(realRoot + path.sep)) {
-      throw new Error(`Cannot reuse "${relPath}" from the current snapshot: it resolves outside the folder.`)
+    const source = await locateInside(this.snapshotDir, relPath)
+    if (!('full' in source)) {
+      throw new Error(`Cannot reuse "${relPath}" from the current snapshot: ${REFUSALS[source.refused]}.`)
     }
     const full = await this.prepare(toPath)
-    await copyFile(source, full)
+    await copyFile(source.full, full)
     return hashFile(full)
   }
 
