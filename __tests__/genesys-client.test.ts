@@ -110,6 +110,20 @@ describe('login', () => {
     expect(c.stats().retries).toBe(0)
   })
 
+  it('takes the token when a request goes out, so a long queue never sends an expired one', async () => {
+    // 600 requests at 60 a minute: the last waits 10 minutes in the queue, two lifetimes of a 300 s token.
+    const clock = new VirtualClock()
+    const org = await sim({ clock, tokenTtlSeconds: 300 })
+    const c = client(org, { requestsPerMinute: 60 })
+    const results = await Promise.allSettled(
+      Array.from({ length: 600 }, () => c.request<{ id: string }>('GET', '/api/v2/organizations/me'))
+    )
+    expect(results.filter(r => r.status === 'rejected')).toEqual([])
+    expect(c.stats().retries).toBe(0)
+    expect(org.stats().total).toBeLessThanOrEqual(600 + c.stats().logins)
+    expect(c.stats().logins).toBeLessThanOrEqual(4) // about one a 300 s token over 10 minutes
+  })
+
   it('a 401 on a token another request already replaced does not use up a request’s re-login', async () => {
     // Every token dies after 12 requests; 40 requests wait in the queue holding the same token, so
     // all but one meet its 401 after someone else has logged in again.

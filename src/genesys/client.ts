@@ -180,27 +180,33 @@ export class GenesysClient {
     let staleTokenRetries = 0
 
     for (;;) {
-      const token = await this.tokens.token()
-      const request: HttpRequest = {
-        method,
-        url,
-        headers: {
-          authorization: `Bearer ${token}`,
-          accept: 'application/json',
-          ...(body === undefined ? {} : { 'content-type': 'application/json' })
-        },
-        body
-      }
+      let token = ''
+      let sent = false
       let response: HttpResponse
       const wanted = this.clock.now()
       try {
         response = await this.slots.run(async () => {
           await this.budget.take(wanted)
+          // The token is taken only now, when the request goes out: one taken before the wait for a
+          // connection and the budget could expire in the queue (tokens may live just 300 s).
+          token = await this.tokens.token()
+          const request: HttpRequest = {
+            method,
+            url,
+            headers: {
+              authorization: `Bearer ${token}`,
+              accept: 'application/json',
+              ...(body === undefined ? {} : { 'content-type': 'application/json' })
+            },
+            body
+          }
           this.count(endpoint)
+          sent = true
           return this.transport.send(request)
         })
       } catch (err) {
-        if (!(err instanceof TransportError)) throw err
+        // A failed login has had its own retries and says what to do; only the request's are here.
+        if (!sent || !(err instanceof TransportError)) throw err
         if (err.retryable && retries < this.maxRetries) {
           await this.backoff(retries++, endpoint, err.message)
           continue
