@@ -94,6 +94,27 @@ describe('readAllPages', () => {
     expect(l.calls()).toBe(6)
   })
 
+  it.each([
+    ['with a total', true],
+    ['without a total', false]
+  ])('reads every page of an endpoint that serves fewer a page than asked, %s', async (_how, withTotal) => {
+    // Asked for 500, served 100 a page and said so: pages are counted at 100, none skipped.
+    const data = items(250)
+    const asked: number[] = []
+    const fetchPage = async (pageNumber: number, pageSize: number): Promise<EntityListing<Item>> => {
+      asked.push(pageSize)
+      const size = Math.min(pageSize, 100)
+      return {
+        entities: data.slice((pageNumber - 1) * size, pageNumber * size),
+        pageNumber,
+        pageSize: size,
+        ...(withTotal ? { total: data.length, pageCount: Math.ceil(data.length / size) } : {})
+      }
+    }
+    expect(ids(await readAllPages(fetchPage, { pageSize: 500 }))).toEqual(ids(data))
+    expect(asked).toEqual([500, 100, 100])
+  })
+
   it('follows pages by size when there is no total', async () => {
     const data = items(7)
     const fetchPage = async (pageNumber: number, pageSize: number): Promise<EntityListing<Item>> => ({

@@ -53,15 +53,16 @@ export async function readAllPages<T extends { id?: string }>(
   const readPage = async (
     pageNumber: number,
     total: number,
+    size: number,
     first?: EntityListing<T>
   ): Promise<EntityListing<T>> => {
-    let page = first ?? (await fetchPage(pageNumber, pageSize))
+    let page = first ?? (await fetchPage(pageNumber, size))
     for (let reread = 0; reread < maxPageRereads; reread++) {
       // The page's own total wins: it may have shrunk because something was deleted meanwhile.
-      const promised = expectedPageLength(page.total ?? total, pageSize, pageNumber)
+      const promised = expectedPageLength(page.total ?? total, size, pageNumber)
       if ((page.entities?.length ?? 0) >= promised) break
       options.onReread?.(`page ${pageNumber} held ${page.entities?.length ?? 0} of ${promised} items`)
-      page = await fetchPage(pageNumber, pageSize)
+      page = await fetchPage(pageNumber, size)
     }
     return page
   }
@@ -75,10 +76,11 @@ export async function readAllPages<T extends { id?: string }>(
       return readWithoutTotal(first, fetchPage, options)
     }
     const total = first.total
-    const pageCount = Math.max(Math.ceil(total / pageSize), 1)
-    const pages = [await readPage(1, total, first)]
+    const size = servedPageSize(first, pageSize)
+    const pageCount = Math.max(Math.ceil(total / size), 1)
+    const pages = [await readPage(1, total, size, first)]
     pages.push(
-      ...(await Promise.all(Array.from({ length: pageCount - 1 }, (_, i) => readPage(i + 2, total))))
+      ...(await Promise.all(Array.from({ length: pageCount - 1 }, (_, i) => readPage(i + 2, total, size))))
     )
 
     const items = dedupe(pages.flatMap(p => p.entities ?? []))
@@ -102,6 +104,17 @@ export async function readAllPages<T extends { id?: string }>(
   throw new IncompleteListingError(union.size + withoutId.length, lastTotal, maxPasses)
 }
 
+/**
+ * The page size the server used: an endpoint may serve fewer a page than asked (its own maximum) and
+ * say so in `pageSize`. Pages are then counted, and asked for, at that size, so none is skipped.
+ */
+function servedPageSize(first: EntityListing<unknown>, asked: number): number {
+  const served = first.pageSize
+  return typeof served === 'number' && Number.isInteger(served) && served >= 1 && served < asked
+    ? served
+    : asked
+}
+
 /** Keeps the first of each id (items without an id are all kept). */
 function dedupe<T extends { id?: string }>(entities: T[]): T[] {
   const seen = new Set<string>()
@@ -120,17 +133,16 @@ async function readWithoutTotal<T extends { id?: string }>(
 ): Promise<T[]> {
   const all: T[] = []
   const maxPages = options.maxPagesWithoutTotal ?? 10_000
+  const size = servedPageSize(first, options.pageSize)
   let page = first
   for (let pageNumber = 1; ;) {
     all.push(...(page.entities ?? []))
     const length = page.entities?.length ?? 0
     const more =
-      typeof page.pageCount === 'number'
-        ? pageNumber < page.pageCount
-        : length >= options.pageSize || !!page.nextUri
+      typeof page.pageCount === 'number' ? pageNumber < page.pageCount : length >= size || !!page.nextUri
     if (!more || length === 0 || pageNumber >= maxPages) break
     pageNumber++
-    page = await fetchPage(pageNumber, options.pageSize)
+    page = await fetchPage(pageNumber, size)
   }
   return dedupe(all)
 }
