@@ -239,6 +239,69 @@ describe('changes, filters and faults', () => {
     expect(await treeOf(path.join(workspace, 'genesys'))).toEqual(await treeOf(path.join(full, 'genesys')))
   })
 
+  test('what dependency tracking calls deleted but the org still has is exported, and a gone one costs no GET', async () => {
+    const usedQueues = (f: { deps: { queues: string[] } }) => f.deps.queues
+    const live = sim.org.queues.find(q =>
+      sim.org.flows.some(f => !f.deleted && f.publishedVersion && usedQueues(f).includes(q.id))
+    )!
+    // A stale index: this live queue is flagged deleted.
+    sim.setFaults({ reportedDeletedIds: [live.id] })
+    sim.resetStats()
+    const run = await snapshot(sim, newWorkspace())
+    expect(run.manifest.resources.some(r => r.kind === 'queue' && r.id === live.id)).toBe(true)
+    expect(run.manifest.unresolved.some(u => u.id === live.id)).toBe(false)
+    // Queues that are really gone are still "deleted", without a GET of their own.
+    const gone = run.manifest.unresolved.filter(u => u.kind === 'queue')
+    expect(gone.length).toBeGreaterThan(0)
+    for (const u of gone) expect(u.reason).toBe('deleted')
+    expect(sim.stats().byEndpoint['GET /api/v2/routing/queues/{queueId}'] ?? 0).toBe(0)
+  })
+
+  test('every dependsOn lists what the resource uses, unresolved references included', async () => {
+    const run = await snapshot(sim, newWorkspace())
+    expect(run.manifest.unresolved.length).toBeGreaterThan(0)
+    for (const u of run.manifest.unresolved) {
+      const from = run.manifest.resources.find(r => `${r.kind}:${r.id}` === u.from)!
+      expect(from.dependsOn).toContain(`${u.kind}:${u.id}`)
+    }
+  })
+
+  test('a called flow the OAuth client cannot see is unresolved as forbidden; once committed, it is kept with what it uses', async () => {
+    const published = (id: string) => {
+      const f = sim.org.flow(id)
+      return f !== undefined && f.publishedVersion !== undefined
+    }
+    // A caller and the flow it calls, both published; the caller alone is picked by the filter.
+    const caller = sim.org.flows.find(
+      f => !f.deleted && published(f.id) && f.deps.flows.some(id => id !== f.id && published(id))
+    )!
+    const called = caller.deps.flows.find(id => id !== caller.id && published(id))!
+    const filters = { include: caller.name, 'flow-types': caller.type }
+    const workspace = newWorkspace()
+    const first = await snapshot(sim, workspace, filters)
+    const committed = first.manifest.resources.find(r => r.id === called)!
+    expect(committed).toBeDefined()
+    const bytes = await readFile(path.join(workspace, 'genesys', committed.path), 'utf8')
+
+    // A division the client lost: the flow leaves the listing and answers 403.
+    sim.setFaults({ forbiddenFlowIds: [called] })
+    const fresh = await snapshot(sim, newWorkspace(), filters)
+    const entry = fresh.manifest.unresolved.find(u => u.kind === 'flow' && u.id === called)
+    expect(entry?.reason).toMatch(/403|forbidden/i)
+
+    const second = await snapshot(sim, workspace, { ...filters, incremental: 'false' })
+    expect(second.failure).toBeUndefined()
+    const kept = second.manifest.resources.find(r => r.id === called)!
+    expect(kept.path).toBe(committed.path)
+    expect(await readFile(path.join(workspace, 'genesys', kept.path), 'utf8')).toBe(bytes)
+    // What only the kept flow uses is still in the snapshot: its edges all survive.
+    expect(kept.dependsOn).toEqual(committed.dependsOn)
+    expect(
+      second.lines.some(l => l.level === 'warning' && l.message.includes('Kept the committed copy'))
+    ).toBe(true)
+    expect(await validateSnapshot(path.join(workspace, 'genesys'))).toEqual([])
+  })
+
   test('filters pick the roots; what they use comes along whatever its type', async () => {
     const run = await snapshot(sim, newWorkspace(), { 'flow-types': 'inboundcall', exclude: '*test*' })
     const roots = sim.org.flows.filter(

@@ -10,16 +10,19 @@ import type { GenesysClient } from '../genesys/client.js'
 import {
   consumedResources,
   dependencyBuildStatus,
+  getFlow,
   getQueuesByIds,
   getSkillsByIds,
+  isStatusOnly,
   listFlows,
+  missingReason,
   type ByIdResult
 } from '../genesys/api.js'
 import { FlowExportQueue, type FlowToExport } from '../genesys/export-jobs.js'
 import type { Flow } from '../genesys/types.js'
 import { canonicalYaml } from '../snapshot/canonical.js'
 import { buildManifest, manifestChunks } from '../snapshot/manifest.js'
-import { assignFileNames } from '../snapshot/names.js'
+import { assignFileNames, foldName, safeBaseName } from '../snapshot/names.js'
 import type { SnapshotStaging } from '../snapshot/staging.js'
 import {
   KIND_FOLDERS,
@@ -99,12 +102,20 @@ const DEPENDENCY_KIND_OF: Record<DependencyKind, ResourceKind> = {
 
 const ref = (kind: ResourceKind, id: string): ResourceRef => `${kind}:${id}`
 
+interface RefInfo {
+  name?: string
+  /** Why the reference cannot be followed (it is unresolved for sure). */
+  reason?: string
+  /** Dependency tracking flags it deleted: read all the same, since its index can be out of date. */
+  reportedDeleted?: boolean
+}
+
 interface Node {
   kind: ResourceKind
   id: string
   name: string
   /** Outgoing references, with the name the referrer knows them by. */
-  refs: Map<ResourceRef, { name?: string; reason?: string }>
+  refs: Map<ResourceRef, RefInfo>
   /** Queues, skills and data actions: the file, rendered when the object arrived. */
   file?: { text: string; redactions: number }
   flow?: Flow
@@ -167,19 +178,35 @@ export async function exportOrg(
   const nodes = new Map<ResourceRef, Node>()
   const unresolved = new Map<ResourceRef, { reason: string; name?: string }>()
   const previousFiles = new Map<ResourceRef, ManifestResource>()
+  // References dependency tracking flags deleted; such a one the org does not return is deleted.
+  const reportedDeleted = new Set<ResourceRef>()
+  // The closure's follow(), once it exists: a kept copy's references are followed like any other.
+  let followKept: (node: Node) => void = () => undefined
   const recordMissing = (kind: ResourceKind, missing: ByIdResult<unknown>['missing']): void => {
     for (const m of missing) {
       const key = ref(kind, m.id)
       const kept = previous.resources.get(key)
-      if (m.status === 403 && kept) {
-        // Could not read it: keep the committed copy rather than let the snapshot say it was deleted.
+      if (m.status === 403 && kept && keepable(kept)) {
+        // Could not read it: keep the committed copy rather than let the snapshot say it was deleted,
+        // and what that copy uses, so nothing reached only through it drops out either.
         previousFiles.set(key, kept)
         warn(`Could not read ${kind} ${kept.name} (${m.id}): ${m.reason}. Kept the committed copy.`)
+        followKept({ kind, id: kept.id, name: kept.name, refs: new Map(kept.dependsOn.map(d => [d, {}])) })
       } else {
-        unresolved.set(key, { reason: m.reason })
+        const reason = m.status === 404 && reportedDeleted.has(key) ? 'deleted' : m.reason
+        unresolved.set(key, { reason })
       }
     }
   }
+  // A kept flow must not share its folder's name with a listed flow: their files would be renamed.
+  const listedNames = new Set(
+    allFlows
+      .filter(f => f.publishedVersion?.id)
+      .map(f => `${f.type.toLowerCase()}/${foldName(safeBaseName(f.name))}`)
+  )
+  const keepable = (kept: ManifestResource): boolean =>
+    kept.kind !== 'flow' ||
+    (kept.type !== undefined && !listedNames.has(`${kept.type}/${foldName(safeBaseName(kept.name))}`))
 
   // Paths no flow found later can change: these flows' files go straight to staging as they come.
   const settled = settledFlowPaths(
@@ -236,8 +263,12 @@ export async function exportOrg(
       nodes.set(ref(kind, id), node)
       return node
     }
+    const wasReportedDeleted =
+      (kind: ResourceKind) =>
+      (id: string): boolean =>
+        reportedDeleted.has(ref(kind, id))
     const queues = new Batcher(100, async ids => {
-      const result = await getQueuesByIds(client, ids)
+      const result = await getQueuesByIds(client, ids, { reportedDeleted: wasReportedDeleted('queue') })
       recordMissing('queue', result.missing)
       for (const queue of result.found) {
         const node = resourceNode('queue', queue.id, queue.name)
@@ -247,7 +278,7 @@ export async function exportOrg(
       }
     })
     const skills = new Batcher(100, async ids => {
-      const result = await getSkillsByIds(client, ids)
+      const result = await getSkillsByIds(client, ids, { reportedDeleted: wasReportedDeleted('skill') })
       recordMissing('skill', result.missing)
       for (const skill of result.found)
         resourceNode('skill', skill.id, skill.name).file = {
@@ -264,6 +295,21 @@ export async function exportOrg(
       missing: missing => recordMissing('data-action', missing)
     })
 
+    // A referenced flow the listing lacks: gone (404), hidden from this OAuth client (403), or new.
+    const flowLookups = new Batcher(1, async ids => {
+      for (const id of ids) {
+        const found = await getFlow(client, id)
+        if (isStatusOnly(found))
+          recordMissing('flow', [{ id, status: found.status, reason: missingReason(found.status) }])
+        // Published after the flows were listed: the next run has it in the listing.
+        else
+          unresolved.set(ref('flow', id), {
+            reason: 'not in the flow listing yet (new?); the next run exports it',
+            name: found.name
+          })
+      }
+    })
+
     // Closure: flows → their dependencies; queues → skills, in-queue flows and other queues.
     let pendingFlows: Flow[] = []
     const queuedFlows = new Set<string>()
@@ -276,11 +322,13 @@ export async function exportOrg(
       for (const [to, info] of node.refs) {
         const [kind, id] = splitRef(to)
         if (!wanted.has(kind) || info.reason || nodes.has(to) || unresolved.has(to)) continue
+        if (info.reportedDeleted) reportedDeleted.add(to)
         if (kind === 'flow') {
           const target = flowsById.get(id)
-          if (!target)
-            unresolved.set(to, { reason: 'not found in the flow listing (deleted?)', name: info.name })
-          else if (!target.publishedVersion?.id)
+          if (!target) {
+            if (info.reportedDeleted) unresolved.set(to, { reason: 'deleted', name: info.name })
+            else flowLookups.add(id)
+          } else if (!target.publishedVersion?.id)
             unresolved.set(to, { reason: 'never published', name: target.name })
           else enqueueFlow(target)
         } else if (kind === 'queue') queues.add(id)
@@ -288,9 +336,10 @@ export async function exportOrg(
         else actions.add(id)
       }
     }
+    followKept = follow
     /** A failure elsewhere (a batch read, an export job's fatal error) ends the closure early. */
     const stopIfFailed = (): void => {
-      const failure = queues.error ?? skills.error ?? actions.error
+      const failure = queues.error ?? skills.error ?? actions.error ?? flowLookups.error
       if (failure) throw failure.error
       if (exporter.fatal !== undefined) throw exporter.fatal
     }
@@ -330,7 +379,7 @@ export async function exportOrg(
         for (const dep of deps) {
           const to = dependencyRef(dep)
           if (!to) continue
-          node.refs.set(to, { name: dep.name, reason: dep.deleted ? 'deleted' : undefined })
+          node.refs.set(to, { name: dep.name, reportedDeleted: dep.deleted === true || undefined })
         }
         follow(node)
         looked++
@@ -342,11 +391,11 @@ export async function exportOrg(
       try {
         for (const flow of roots) enqueueFlow(flow)
         // Bounded: a flow or queue is visited at most once.
-        while (pendingFlows.length > 0 || queues.busy) {
+        while (pendingFlows.length > 0 || queues.busy || flowLookups.busy) {
           const flows = pendingFlows
           pendingFlows = []
           if (flows.length > 0) await visitFlows(flows)
-          else await queues.settle()
+          else await Promise.all([queues.settle(), flowLookups.settle()])
           stopIfFailed()
         }
         await Promise.all([skills.settle(), actions.settle()])
@@ -354,8 +403,14 @@ export async function exportOrg(
         // Nothing may outlive the run: export jobs stop at their next step, no new batch starts and
         // the reads under way finish.
         exporter.abort(error)
-        for (const reader of [queues, skills, actions]) reader.cancel()
-        await Promise.allSettled([exporter.finish(), queues.settle(), skills.settle(), actions.settle()])
+        for (const reader of [queues, skills, actions, flowLookups]) reader.cancel()
+        await Promise.allSettled([
+          exporter.finish(),
+          queues.settle(),
+          skills.settle(),
+          actions.settle(),
+          flowLookups.settle()
+        ])
         throw error
       }
       log.info(`dependencies read for ${looked} flows`)
@@ -379,8 +434,12 @@ export async function exportOrg(
         const [kind] = splitRef(to)
         if (!wanted.has(kind)) continue
         if (info.reason) unresolved.set(to, { reason: info.reason, name: info.name })
+        // What it uses, found or not: a reference that is unresolved is listed in `unresolved` too.
         if (nodes.has(to) || previousFiles.has(to)) out.push(to)
-        else if (unresolved.has(to)) unresolvedEdges.push({ from, to, name: info.name })
+        else if (unresolved.has(to)) {
+          out.push(to)
+          unresolvedEdges.push({ from, to, name: info.name })
+        }
       }
       return out
     }
@@ -525,9 +584,7 @@ async function reusableFlow(
   flow: Flow,
   previous: PreviousIndex,
   options: ExportOptions
-): Promise<
-  { resource: ManifestResource; refs: Map<ResourceRef, { name?: string; reason?: string }> } | undefined
-> {
+): Promise<{ resource: ManifestResource; refs: Map<ResourceRef, RefInfo> } | undefined> {
   if (!options.incremental || !options.previous || !previous.sameDependencies) return undefined
   const key = ref('flow', flow.id)
   const resource = previous.resources.get(key)
@@ -538,7 +595,7 @@ async function reusableFlow(
   } catch {
     return undefined
   }
-  const refs = new Map<ResourceRef, { name?: string; reason?: string }>()
+  const refs = new Map<ResourceRef, RefInfo>()
   for (const to of resource.dependsOn) refs.set(to, {})
   for (const u of previous.unresolvedFrom.get(key) ?? []) {
     // Only references that were deleted stay unresolved for sure; others are looked up again.
@@ -559,7 +616,8 @@ function assignPaths(nodes: Node[], kept: ManifestResource[]): Map<ResourceRef, 
       node.kind === 'flow' ? `${KIND_FOLDERS.flow}/${node.flow!.type.toLowerCase()}` : KIND_FOLDERS[node.kind]
     add(folder, node.kind, node.id, node.name)
   }
-  for (const r of kept) add(KIND_FOLDERS[r.kind], r.kind, r.id, r.name)
+  for (const r of kept)
+    add(r.kind === 'flow' ? `${KIND_FOLDERS.flow}/${r.type}` : KIND_FOLDERS[r.kind], r.kind, r.id, r.name)
   const paths = new Map<ResourceRef, string>()
   for (const [folder, entries] of folders) {
     const names = assignFileNames(

@@ -20,6 +20,14 @@ export function listFlows(client: GenesysClient, opts: { types?: string[] } = {}
   )
 }
 
+/** One flow by id: the flow, or { status } when it is gone (404) or not readable (403). */
+export function getFlow(client: GenesysClient, id: string): Promise<Flow | { status: number }> {
+  return client.request<Flow | { status: number }>('GET', `/api/v2/flows/${encodeURIComponent(id)}`, {
+    endpoint: 'GET /api/v2/flows/{flowId}',
+    acceptStatus: PROBE_STATUSES
+  })
+}
+
 /** Dependency-tracking object type of a flow type: INBOUNDCALL → INBOUNDCALLFLOW; WORKFLOW stays WORKFLOW. */
 export function flowObjectType(type: string): string {
   const upper = type.toUpperCase()
@@ -77,7 +85,7 @@ function uniqueIds(ids: readonly string[]): string[] {
   return [...new Set(ids.filter(id => typeof id === 'string' && id !== ''))]
 }
 
-function missingReason(status: number): string {
+export function missingReason(status: number): string {
   if (status === 404) return 'not found (404)'
   if (status === 403)
     return 'forbidden (403): the OAuth client cannot read it (check its roles and divisions)'
@@ -92,9 +100,18 @@ interface ByIdSpec<T extends { id: string }> {
   probe: (id: string) => Promise<T | { status: number }>
 }
 
+export interface ByIdOptions {
+  /**
+   * Ids dependency tracking reports deleted: read with the others, so one that still exists is
+   * found, but when the listing leaves one out it is taken as deleted (404) without its own GET.
+   */
+  reportedDeleted?: (id: string) => boolean
+}
+
 async function readByIds<T extends { id: string }>(
   ids: readonly string[],
-  spec: ByIdSpec<T>
+  spec: ByIdSpec<T>,
+  options: ByIdOptions = {}
 ): Promise<ByIdResult<T>> {
   const wanted = uniqueIds(ids)
   const found = new Map<string, T>()
@@ -113,7 +130,7 @@ async function readByIds<T extends { id: string }>(
     wanted
       .filter(id => !found.has(id))
       .map(async id => {
-        const result = await spec.probe(id)
+        const result = options.reportedDeleted?.(id) ? { status: 404 } : await spec.probe(id)
         if (isStatusOnly(result))
           missing.push({ id, status: result.status, reason: missingReason(result.status) })
         else found.set(id, result)
@@ -125,7 +142,7 @@ async function readByIds<T extends { id: string }>(
   return { found: [...found.values()].sort(byOrder), missing: missing.sort(byOrder) }
 }
 
-function isStatusOnly(value: unknown): value is { status: number } {
+export function isStatusOnly(value: unknown): value is { status: number } {
   return (
     !!value &&
     typeof value === 'object' &&
@@ -137,39 +154,63 @@ function isStatusOnly(value: unknown): value is { status: number } {
 const PROBE_STATUSES = [403, 404]
 
 /** Queues by id: listings of 100 ids at a time, then one GET per id that did not come back. */
-export function getQueuesByIds(client: GenesysClient, ids: string[]): Promise<ByIdResult<Queue>> {
-  return readByIds<Queue>(ids, {
-    batchSize: 100,
-    readBatch: batch =>
-      client.getAllPages<Queue>(
-        '/api/v2/routing/queues',
-        { id: batch },
-        { pageSize: 500, endpoint: 'GET /api/v2/routing/queues' }
-      ),
-    probe: id =>
-      client.request<Queue | { status: number }>('GET', `/api/v2/routing/queues/${encodeURIComponent(id)}`, {
-        endpoint: 'GET /api/v2/routing/queues/{queueId}',
-        acceptStatus: PROBE_STATUSES
-      })
-  })
+export function getQueuesByIds(
+  client: GenesysClient,
+  ids: string[],
+  options: ByIdOptions = {}
+): Promise<ByIdResult<Queue>> {
+  return readByIds<Queue>(
+    ids,
+    {
+      batchSize: 100,
+      readBatch: batch =>
+        client.getAllPages<Queue>(
+          '/api/v2/routing/queues',
+          { id: batch },
+          { pageSize: 500, endpoint: 'GET /api/v2/routing/queues' }
+        ),
+      probe: id =>
+        client.request<Queue | { status: number }>(
+          'GET',
+          `/api/v2/routing/queues/${encodeURIComponent(id)}`,
+          {
+            endpoint: 'GET /api/v2/routing/queues/{queueId}',
+            acceptStatus: PROBE_STATUSES
+          }
+        )
+    },
+    options
+  )
 }
 
 /** Skills by id: listings of 100 ids at a time, then one GET per id that did not come back. */
-export function getSkillsByIds(client: GenesysClient, ids: string[]): Promise<ByIdResult<Skill>> {
-  return readByIds<Skill>(ids, {
-    batchSize: 100,
-    readBatch: batch =>
-      client.getAllPages<Skill>(
-        '/api/v2/routing/skills',
-        { id: batch },
-        { pageSize: 500, endpoint: 'GET /api/v2/routing/skills' }
-      ),
-    probe: id =>
-      client.request<Skill | { status: number }>('GET', `/api/v2/routing/skills/${encodeURIComponent(id)}`, {
-        endpoint: 'GET /api/v2/routing/skills/{skillId}',
-        acceptStatus: PROBE_STATUSES
-      })
-  })
+export function getSkillsByIds(
+  client: GenesysClient,
+  ids: string[],
+  options: ByIdOptions = {}
+): Promise<ByIdResult<Skill>> {
+  return readByIds<Skill>(
+    ids,
+    {
+      batchSize: 100,
+      readBatch: batch =>
+        client.getAllPages<Skill>(
+          '/api/v2/routing/skills',
+          { id: batch },
+          { pageSize: 500, endpoint: 'GET /api/v2/routing/skills' }
+        ),
+      probe: id =>
+        client.request<Skill | { status: number }>(
+          'GET',
+          `/api/v2/routing/skills/${encodeURIComponent(id)}`,
+          {
+            endpoint: 'GET /api/v2/routing/skills/{skillId}',
+            acceptStatus: PROBE_STATUSES
+          }
+        )
+    },
+    options
+  )
 }
 
 const DATA_ACTION_ENDPOINT = 'GET /api/v2/integrations/actions/{actionId}'

@@ -94,6 +94,10 @@ export interface Faults {
   forbiddenQueueIds: string[]
   forbiddenSkillIds: string[]
   forbiddenDataActionIds: string[]
+  /** Flows in a division the OAuth client cannot see: left out of listings, 403 on GET by id. */
+  forbiddenFlowIds: string[]
+  /** A stale dependency index: consumedresources flags these ids deleted although they exist. */
+  reportedDeletedIds: string[]
   /** Listings: once per endpoint, a page starts one entity early (repeating one, missing another). */
   pagingShift: boolean
   /** The next `count` API requests get 429 with this Retry-After. */
@@ -131,6 +135,8 @@ export const DEFAULT_FAULTS: Readonly<Faults> = {
   forbiddenQueueIds: [],
   forbiddenSkillIds: [],
   forbiddenDataActionIds: [],
+  forbiddenFlowIds: [],
+  reportedDeletedIds: [],
   pagingShift: false,
   forceRateLimit: null,
   tokenRevokeAfter: 0,

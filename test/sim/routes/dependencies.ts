@@ -101,7 +101,10 @@ export const dependencyRoutes: Route[] = [
           req,
           `Could not find a dependency tracking object with id '${id}', version '${version}' and type '${objectType}'.`
         )
-      const all = consumedResources(core.state, f)
+      const stale = new Set(core.faults().reportedDeletedIds)
+      const all = consumedResources(core.state, f).map(d =>
+        d.id !== undefined && stale.has(d.id) ? { ...d, deleted: true } : d
+      )
       const filtered =
         resourceTypes.length === 0 ? all : all.filter(d => resourceTypes.includes(d.type ?? ''))
       return json(

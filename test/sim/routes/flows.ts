@@ -4,6 +4,7 @@ import { flowJson } from '../entities.js'
 import {
   badRequest,
   boolParam,
+  forbidden,
   json,
   listing,
   multiParam,
@@ -54,7 +55,8 @@ function listFlows(core: SimCore, req: SimRequest) {
   const ids = new Set(multiParam(req, 'id'))
   const divisions = new Set(multiParam(req, 'divisionId'))
   const name = nameMatcher(req.query.get('name'))
-  const all = sortedFlows(core, sortBy, sortOrder === 'desc')
+  const hidden = new Set(core.faults().forbiddenFlowIds)
+  const all = sortedFlows(core, sortBy, sortOrder === 'desc').filter(f => !hidden.has(f.id))
   // With ids, the real endpoint ignores every other filter.
   const matches =
     ids.size > 0
@@ -81,6 +83,7 @@ export const flowRoutes: Route[] = [
       const f = core.state.flowById.get(req.params.flowId)
       if (!f || (f.deleted && !boolParam(req, 'deleted', false)))
         throw notFound(req, `Unable to find a flow with ID '${req.params.flowId}'.`)
+      if (core.faults().forbiddenFlowIds.includes(f.id)) throw forbidden(req)
       return json(200, flowJson(f, { includeSchemas: true }))
     }
   },
