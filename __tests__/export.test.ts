@@ -1,7 +1,7 @@
 // The export pipeline in-process, against the simulated org over real HTTP: completeness of the
 // closure, exact flow bytes, unresolved references, hostile names, redaction, determinism, filters,
 // incremental reruns and validate mode on the result.
-import { lstat, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
+import { cp, lstat, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { VirtualClock } from '../src/common/clock.js'
@@ -197,6 +197,33 @@ describe('changes, filters and faults', () => {
     if (!removedStillUsed) {
       await expect(readFile(path.join(workspace, 'genesys', flows[1].path))).rejects.toThrow()
     }
+  })
+
+  test('a second flow of the same name leaves the first one\u2019s file where it is, and so does its going', async () => {
+    const workspace = newWorkspace()
+    const first = await snapshot(sim, workspace)
+    const existing = first.manifest.resources.find(r => r.kind === 'flow' && !r.path.includes('__'))!
+    const twin = sim.addFlow({ name: existing.name, type: existing.type! })
+    // The same committed snapshot, rerun incrementally and in full.
+    const full = newWorkspace()
+    await cp(workspace, full, { recursive: true })
+    const second = await snapshot(sim, workspace)
+    await snapshot(sim, full, { incremental: 'false' })
+    expect(await treeOf(path.join(full, 'genesys'))).toEqual(await treeOf(path.join(workspace, 'genesys')))
+
+    const pathOf = (run: Run, id: string) => run.manifest.resources.find(r => r.id === id)?.path
+    expect(pathOf(second, existing.id)).toBe(existing.path)
+    const twinPath = pathOf(second, twin)!
+    expect(twinPath).toBe(existing.path.replace(/\.yaml$/, `__${twin.replace(/-/g, '').slice(0, 8)}.yaml`))
+    // Every other file stayed where it was.
+    for (const r of first.manifest.resources) expect(pathOf(second, r.id)).toBe(r.path)
+
+    // The first one goes: the second keeps its suffixed name.
+    sim.deleteFlow(existing.id)
+    const third = await snapshot(sim, workspace)
+    expect(pathOf(third, twin)).toBe(twinPath)
+    expect(pathOf(third, existing.id)).toBeUndefined()
+    expect(await validateSnapshot(path.join(workspace, 'genesys'))).toEqual([])
   })
 
   test('a committed flow file edited by hand, or made a link, is exported again, not reused', async () => {

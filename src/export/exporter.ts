@@ -25,7 +25,6 @@ import { buildManifest, manifestChunks } from '../snapshot/manifest.js'
 import { assignFileNames, foldName, safeBaseName } from '../snapshot/names.js'
 import type { SnapshotStaging } from '../snapshot/staging.js'
 import {
-  KIND_FOLDERS,
   MANIFEST_FILE,
   type Manifest,
   type ManifestResource,
@@ -36,7 +35,7 @@ import {
 import { Batcher } from './batcher.js'
 import { DataActionReader } from './data-actions.js'
 import { flowMatcher } from './filters.js'
-import { settledFlowPaths } from './flow-paths.js'
+import { committedFileNames, folderOf, settledFlowPaths, type FolderNames } from './flow-paths.js'
 import { dependencyRef, queueReferences } from './references.js'
 
 export interface ExportOptions {
@@ -208,10 +207,15 @@ export async function exportOrg(
     kept.kind !== 'flow' ||
     (kept.type !== undefined && !listedNames.has(`${kept.type}/${foldName(safeBaseName(kept.name))}`))
 
+  // The committed snapshot's file names: a resource keeps its file while its name still fits, so a
+  // same-named newcomer or the going of one renames nothing. Used whether or not the run is
+  // incremental, so both give the same paths.
+  const committedNames = committedFileNames(options.previous?.manifest)
   // Paths no flow found later can change: these flows' files go straight to staging as they come.
   const settled = settledFlowPaths(
     roots,
-    allFlows.filter(f => f.publishedVersion?.id)
+    allFlows.filter(f => f.publishedVersion?.id),
+    committedNames
   )
   const flowFiles = new Map<string, { path?: string; scratch?: string; sha256?: string }>()
   // The rest wait in a scratch folder until the closure, and with it their folder, is known.
@@ -423,7 +427,7 @@ export async function exportOrg(
     })
 
     // Paths: one folder per kind (flows per type), names assigned over each folder's whole set.
-    const paths = assignPaths([...nodes.values()], [...previousFiles.values()])
+    const paths = assignPaths([...nodes.values()], [...previousFiles.values()], committedNames)
 
     const resources: ManifestResource[] = []
     const redactions: { file: string; count: number }[] = []
@@ -604,25 +608,25 @@ async function reusableFlow(
   return { resource, refs }
 }
 
-function assignPaths(nodes: Node[], kept: ManifestResource[]): Map<ResourceRef, string> {
+function assignPaths(
+  nodes: Node[],
+  kept: ManifestResource[],
+  committed: FolderNames
+): Map<ResourceRef, string> {
   const folders = new Map<string, { key: ResourceRef; id: string; name: string }[]>()
   const add = (folder: string, kind: ResourceKind, id: string, name: string): void => {
     const list = folders.get(folder) ?? []
     list.push({ key: ref(kind, id), id, name })
     folders.set(folder, list)
   }
-  for (const node of nodes) {
-    const folder =
-      node.kind === 'flow' ? `${KIND_FOLDERS.flow}/${node.flow!.type.toLowerCase()}` : KIND_FOLDERS[node.kind]
-    add(folder, node.kind, node.id, node.name)
-  }
-  for (const r of kept)
-    add(r.kind === 'flow' ? `${KIND_FOLDERS.flow}/${r.type}` : KIND_FOLDERS[r.kind], r.kind, r.id, r.name)
+  for (const node of nodes) add(folderOf(node.kind, node.flow?.type), node.kind, node.id, node.name)
+  for (const r of kept) add(folderOf(r.kind, r.type), r.kind, r.id, r.name)
   const paths = new Map<ResourceRef, string>()
   for (const [folder, entries] of folders) {
     const names = assignFileNames(
       entries.map(e => ({ id: e.id, name: e.name })),
-      '.yaml'
+      '.yaml',
+      committed.get(folder)
     )
     for (const e of entries) paths.set(e.key, `${folder}/${names.get(e.id)!}`)
   }

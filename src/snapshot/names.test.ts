@@ -298,6 +298,172 @@ describe('assignFileNames', () => {
     )
   })
 
+  describe('with the names the committed snapshot gave', () => {
+    const a = '3f1c2a9b-1111-4000-8000-000000000000'
+    const b = '7d0e5c11-2222-4000-8000-000000000000'
+    const c = '5e6f7a8b-3333-4000-8000-000000000000'
+
+    test('a same-named newcomer does not rename the existing file: it takes the suffix', () => {
+      const first = assignFileNames([{ id: a, name: 'Main IVR' }])
+      expect(first.get(a)).toBe('Main_IVR.yaml')
+      const second = assignFileNames(
+        [
+          { id: a, name: 'Main IVR' },
+          { id: b, name: 'main ivr' },
+          { id: c, name: 'Main IVR' }
+        ],
+        '.yaml',
+        first
+      )
+      expect(second.get(a)).toBe('Main_IVR.yaml')
+      expect(second.get(b)).toBe('main_ivr__7d0e5c11.yaml')
+      expect(second.get(c)).toBe('Main_IVR__5e6f7a8b.yaml')
+      // And the run after that changes nothing.
+      const third = assignFileNames(
+        [
+          { id: c, name: 'Main IVR' },
+          { id: a, name: 'Main IVR' },
+          { id: b, name: 'main ivr' }
+        ],
+        '.yaml',
+        second
+      )
+      expect([...third]).toEqual([...second])
+    })
+
+    test('when one of two same-named resources goes, the survivor keeps its suffixed name', () => {
+      const both = assignFileNames(
+        [
+          { id: a, name: 'Dup' },
+          { id: b, name: 'dup' }
+        ],
+        '.yaml'
+      )
+      expect(both.get(a)).toBe('Dup__3f1c2a9b.yaml')
+      expect(both.get(b)).toBe('dup__7d0e5c11.yaml')
+      const survivor = assignFileNames([{ id: b, name: 'dup' }], '.yaml', both)
+      expect([...survivor]).toEqual([[b, 'dup__7d0e5c11.yaml']])
+      // A longer token from a bigger group is kept too: it is still the start of the id.
+      const long = new Map([[b, 'dup__7d0e5c112222.yaml']])
+      expect(assignFileNames([{ id: b, name: 'dup' }], '.yaml', long).get(b)).toBe('dup__7d0e5c112222.yaml')
+    })
+
+    test('a renamed resource gets the name of its new name', () => {
+      const before = new Map([
+        [a, 'Main_IVR.yaml'],
+        [b, 'Dup__7d0e5c11.yaml']
+      ])
+      const names = assignFileNames(
+        [
+          { id: a, name: 'Main IVR v2' },
+          { id: b, name: 'DUP' }, // a case change is a rename too
+          { id: c, name: 'Main IVR' } // the freed name is anybody's
+        ],
+        '.yaml',
+        before
+      )
+      expect(names.get(a)).toBe('Main_IVR_v2.yaml')
+      expect(names.get(b)).toBe('DUP.yaml')
+      expect(names.get(c)).toBe('Main_IVR.yaml')
+    })
+
+    test('a previous name is kept only if it fits: own token, right extension, not cut, held once', () => {
+      const entries = [
+        { id: a, name: 'X' },
+        { id: b, name: 'x' }
+      ]
+      // Another resource's token, a short token, another extension: none of them fits.
+      for (const stale of ['X__7d0e5c11.yaml', 'X__3f1c.yaml', 'X.yml', 'X__3f1c2a9b.yml']) {
+        expect(assignFileNames(entries, '.yaml', new Map([[a, stale]])).get(a)).toBe('X__3f1c2a9b.yaml')
+      }
+      // A manifest edited so that two resources held one name (case-insensitively): neither keeps it.
+      const twice = assignFileNames(
+        entries,
+        '.yaml',
+        new Map([
+          [a, 'X.yaml'],
+          [b, 'x.yaml']
+        ])
+      )
+      expect([...twice.values()].sort()).toEqual(['X__3f1c2a9b.yaml', 'x__7d0e5c11.yaml'])
+      // A cut name never keeps a plain name.
+      const long = 'Very long flow name '.repeat(20)
+      const plain = safeBaseName(long) + '.yaml'
+      expect(assignFileNames([{ id: a, name: long }], '.yaml', new Map([[a, plain]])).get(a)).toMatch(
+        /__3f1c2a9b\.yaml$/
+      )
+    })
+
+    test('a newcomer token never gives a name a kept resource holds', () => {
+      const kept = 'abcdef01-1111-4000-8000-000000000000'
+      const twin = 'abcdef01-2222-4000-8000-000000000000'
+      const names = assignFileNames(
+        [
+          { id: kept, name: 'Same' },
+          { id: twin, name: 'same' },
+          { id: c, name: 'SAME' }
+        ],
+        '.yaml',
+        new Map([[kept, 'Same__abcdef01.yaml']])
+      )
+      expect(names.get(kept)).toBe('Same__abcdef01.yaml')
+      // One token length for the whole group, as ever.
+      expect(names.get(twin)).toBe('same__abcdef012.yaml')
+      expect(names.get(c)).toBe('SAME__5e6f7a8b3.yaml')
+    })
+
+    // A later state of a folder: some resources gone, some renamed, some added.
+    const change = fc.tuple(
+      folder,
+      fc.array(fc.constantFrom('keep', 'drop', 'rename'), { minLength: 30, maxLength: 30 }),
+      fc.array(fc.tuple(fc.nat(), fc.nat()), { minLength: 30, maxLength: 30 }),
+      fc.integer({ min: 0, max: 30 })
+    )
+
+    test('property: files stay put from run to run, names stay safe and unique, and the result is deterministic', () => {
+      fc.assert(
+        fc.property(change, fc.infiniteStream(fc.nat()), ([entries, fates, picks, split], randoms) => {
+          // The first `split` resources were in the committed snapshot; the rest are newcomers now.
+          const committed = entries.slice(0, split)
+          const previous = assignFileNames(committed)
+          const now: { id: string; name: string }[] = []
+          entries.forEach((e, i) => {
+            if (i >= split) now.push(e)
+            else if (fates[i] === 'rename') {
+              const [j, how] = picks[i]
+              now.push({ id: e.id, name: variant(entries[j % entries.length].name, how) })
+            } else if (fates[i] === 'keep') now.push(e)
+          })
+          const names = assignFileNames(now, '.yaml', previous)
+          expect(names.size).toBe(now.length)
+          for (const n of names.values()) expectSafeSegment(n)
+          const folded = [...names.values()].map(n => foldName(n))
+          expect(new Set(folded).size).toBe(folded.length)
+          for (const e of now) {
+            const name = names.get(e.id)!
+            const before = committed.find(x => x.id === e.id)
+            // Unchanged name: the same file. Any other: a name from its current name (or id).
+            if (before?.name === e.name) expect(name).toBe(previous.get(e.id))
+            const base = safeBaseName(e.name)
+            if (base !== '') expect(name === base + '.yaml' || name.startsWith(base + '__')).toBe(true)
+          }
+          // Same set, same committed names, in any order → same map.
+          const shuffle = <T>(xs: T[]): T[] =>
+            xs
+              .map(x => ({ x, k: randoms.next().value as number }))
+              .sort((p, q) => p.k - q.k)
+              .map(p => p.x)
+          expect([...assignFileNames(shuffle(now), '.yaml', new Map(shuffle([...previous])))]).toEqual([
+            ...names
+          ])
+          // The run after that keeps every file.
+          expect([...assignFileNames(now, '.yaml', names)]).toEqual([...names])
+        }),
+        { numRuns: 300 }
+      )
+    })
+  })
+
   test('property: NFC and NFD spellings of a name get the same file name', () => {
     fc.assert(
       fc.property(fc.uuid(), fc.string({ unit: 'grapheme', maxLength: 30 }), (id, name) => {

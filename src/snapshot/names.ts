@@ -1,8 +1,9 @@
 /**
  * File names for snapshot resources. A name comes from the resource's display name, made into one safe
  * path segment that reads well in a GitHub file list and in a shell, and is unique case-insensitively
- * within its folder. The whole assignment is a pure function of the folder's set of (id, name), so the
- * same org gives the same paths whatever order the API lists it in.
+ * within its folder. The whole assignment is a pure function of the folder's set of (id, name) and of
+ * the names the committed snapshot gave (see assignFileNames), so the same org and the same committed
+ * snapshot give the same paths whatever order the API lists them in.
  *
  * Shape of a name: `<base><ext>` or, when it must be told apart, `<base>__<token><ext>`, where the token
  * is the start of the id (hex digits of its UUID when it has one). A base never contains `__` and never
@@ -120,27 +121,73 @@ function tokenSource(id: string): string {
   return primary + createHash('sha256').update(id, 'utf8').digest('hex')
 }
 
-/** Shortest token length (≥ MIN_TOKEN_LENGTH) that tells every id of the group apart. */
-function tokenLength(sources: string[]): number {
-  const longest = Math.max(...sources.map(s => s.length))
-  for (let len = MIN_TOKEN_LENGTH; len < longest; len++) {
-    if (new Set(sources.map(s => s.slice(0, len))).size === sources.length) return len
+interface Prepared {
+  id: string
+  base: string
+  /** Must carry a suffix even alone: the name was cut, or there was no usable name or id. */
+  forced: boolean
+  /** foldName(base): names whose keys are equal collide. */
+  key: string
+  /** What the suffix token is cut from (tokenSource). */
+  source: string
+}
+
+const byId = (a: { id: string }, b: { id: string }): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+
+const suffixed = (p: Prepared, len: number, extension: string): string =>
+  `${p.base}__${p.source.slice(0, len)}${extension}`
+
+/**
+ * Shortest token length (≥ MIN_TOKEN_LENGTH) that tells every member of the group apart and gives
+ * none of them a name `taken` holds (folded).
+ */
+function tokenLength(group: Prepared[], extension: string, taken: ReadonlySet<string>): number {
+  const longest = Math.max(...group.map(p => p.source.length))
+  for (let len = MIN_TOKEN_LENGTH; len <= longest; len++) {
+    const tokens = new Set(group.map(p => p.source.slice(0, len)))
+    if (tokens.size !== group.length) continue
+    if (taken.size === 0 || group.every(p => !taken.has(foldName(suffixed(p, len, extension))))) return len
   }
-  return longest
+  // Sources end in the id's sha256: a whole one that is the start of another id's token cannot happen.
+  throw new Error(`assignFileNames: no token tells '${group[0].base}' apart from the names kept`)
+}
+
+/**
+ * Whether `fileName` (the name the committed snapshot gave this resource) is still right for it:
+ * the base of its current name, plain (unless the name must carry a suffix) or with a token cut from
+ * its own id. Anything else (a renamed resource, a hand-edited manifest) is not.
+ */
+function stillFits(p: Prepared, fileName: string, extension: string): boolean {
+  if (!fileName.endsWith(extension)) return false
+  const stem = fileName.slice(0, fileName.length - extension.length)
+  if (stem === p.base) return !p.forced
+  const prefix = p.base + '__'
+  if (!stem.startsWith(prefix)) return false
+  const token = stem.slice(prefix.length)
+  return token.length >= MIN_TOKEN_LENGTH && p.source.startsWith(token)
 }
 
 /**
  * Assigns every resource of one folder a file name: made safe, unique case-insensitively, and a pure
- * function of the folder's set of (id, name), independent of input order.
+ * function of the folder's set of (id, name) and of `previous`, independent of input order.
  *
- * Every member of a group whose bases are equal after case folding gets an id suffix (all of them,
- * so the result does not depend on which came first), as does every name that had to be cut (two long
- * names may share their first 100 bytes, and a later one must not rename an earlier one). A name with
- * nothing usable falls back to the id itself, which is unique already.
+ * `previous` holds, by id, the file names the committed snapshot gave the resources of this folder
+ * (all of them, whether they are still there or not). A resource keeps its previous name as long as
+ * that name still fits its current name (see stillFits) and no other resource of `previous` held the
+ * same name case-insensitively; so a second resource of the same name, or the going of one, never
+ * renames a file. A renamed resource gets a new name.
+ *
+ * The others get names as if alone with each other: every member of a group whose bases are equal
+ * after case folding gets an id suffix (all of them, so the result does not depend on which came
+ * first), as does every name that had to be cut (two long names may share their first 100 bytes, and
+ * a later one must not rename an earlier one) and every name a kept one holds; a token is never one
+ * that would give a name a kept one holds. A name with nothing usable falls back to the id itself,
+ * which is unique already.
  */
 export function assignFileNames(
   entries: { id: string; name: string }[],
-  extension = '.yaml'
+  extension = '.yaml',
+  previous: ReadonlyMap<string, string> = new Map()
 ): Map<string, string> {
   if (extension !== '' && !/^\.[A-Za-z0-9.]+$/.test(extension)) {
     throw new Error(`assignFileNames: extension '${extension}' must look like '.yaml'`)
@@ -151,40 +198,62 @@ export function assignFileNames(
     ids.add(e.id)
   }
 
-  const prepared = [...entries]
-    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-    .map(e => {
-      const sanitized = sanitize(e.name)
-      let base = sanitized.base
-      let forced = sanitized.cut
-      if (base === '') {
-        const fromId = sanitize(e.id)
-        base = fromId.base === '' ? 'unnamed' : fromId.base
-        forced = fromId.cut || fromId.base === ''
-      }
-      return { id: e.id, base, forced, key: foldName(base) }
-    })
+  const prepared: Prepared[] = [...entries].sort(byId).map(e => {
+    const sanitized = sanitize(e.name)
+    let base = sanitized.base
+    let forced = sanitized.cut
+    if (base === '') {
+      const fromId = sanitize(e.id)
+      base = fromId.base === '' ? 'unnamed' : fromId.base
+      forced = fromId.cut || fromId.base === ''
+    }
+    return { id: e.id, base, forced, key: foldName(base), source: tokenSource(e.id) }
+  })
 
-  const groups = new Map<string, typeof prepared>()
+  // A previous name two resources held (a manifest edited by hand) is nobody's to keep. Counted over
+  // all of `previous`, not just the resources here, so whether a resource keeps its name does not
+  // depend on which others are in the folder (settledFlowPaths relies on that).
+  const holders = new Map<string, number>()
+  for (const name of previous.values()) {
+    const folded = foldName(name)
+    holders.set(folded, (holders.get(folded) ?? 0) + 1)
+  }
+
+  const result = new Map<string, string>()
+  /** Folded names the kept resources hold. */
+  const taken = new Set<string>()
+  const groups = new Map<string, Prepared[]>()
   for (const p of prepared) {
+    const before = previous.get(p.id)
+    if (before !== undefined && holders.get(foldName(before)) === 1 && stillFits(p, before, extension)) {
+      result.set(p.id, before)
+      taken.add(foldName(before))
+      continue
+    }
     const group = groups.get(p.key)
     if (group) group.push(p)
     else groups.set(p.key, [p])
   }
 
-  const result = new Map<string, string>()
   for (const group of groups.values()) {
-    if (group.length === 1 && !group[0].forced) {
-      result.set(group[0].id, group[0].base + extension)
+    const [first] = group
+    const plain = first.base + extension
+    if (group.length === 1 && !first.forced && !taken.has(foldName(plain))) {
+      result.set(first.id, plain)
       continue
     }
-    // The whole group is suffixed, with a token length that depends on the group alone, so adding an
-    // unrelated resource to the folder never renames these files.
-    const sources = group.map(p => tokenSource(p.id))
-    const len = tokenLength(sources)
-    group.forEach((p, i) => result.set(p.id, `${p.base}__${sources[i].slice(0, len)}${extension}`))
+    // The whole group is suffixed, with a token length that depends on the group and the kept names
+    // alone, so adding an unrelated resource to the folder never renames these files.
+    const len = tokenLength(group, extension, taken)
+    for (const p of group) result.set(p.id, suffixed(p, len, extension))
   }
 
+  const seen = new Set<string>()
+  for (const name of result.values()) {
+    const folded = foldName(name)
+    if (seen.has(folded)) throw new Error(`assignFileNames: two resources would both be '${name}'`)
+    seen.add(folded)
+  }
   // Insert in id order so the map's iteration order is stable too.
-  return new Map([...result].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)))
+  return new Map([...result].sort((a, b) => byId({ id: a[0] }, { id: b[0] })))
 }
