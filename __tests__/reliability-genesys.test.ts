@@ -284,7 +284,10 @@ describe('permanent Genesys faults fail clearly and change nothing', () => {
         inputs: { 'client-secret': 'not-the-secret-0000' }
       })
       expect(o.run.githubRequests).toBe(0)
-      return expectCleanFailure(o, [/oauth\/token|Login/, /401/, /client-id and client-secret/])
+      const message = expectCleanFailure(o, [/oauth\/token|Login/, /401/, /client-id and client-secret/])
+      // The outputs are set all the same; the one request made was the login.
+      expect(o.run.outputs?.requests).toBe('1')
+      return message
     }
   )
 

@@ -167,7 +167,11 @@ describe('permanent GitHub faults fail clearly and change nothing', () => {
     `Failed step saying which permissions: entry to add; ${UNTOUCHED}`,
     async () => {
       const o = await run({ name: 'no-contents', stage: 'open', ghFaults: { forbidWrites: 'contents' } })
-      return expectCleanFailure(o, [/403/, /contents: write/, /permissions:/])
+      const message = expectCleanFailure(o, [/403/, /contents: write/, /permissions:/])
+      // The whole export was done before GitHub refused: its requests are in the outputs.
+      expect(o.run.outputs?.requests).toBe(String(o.run.genesysRequests))
+      expect(o.run.outputs?.requests).toBe(cleanOpen.run.outputs?.requests)
+      return message
     }
   )
 

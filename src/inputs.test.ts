@@ -1,5 +1,5 @@
 import path from 'node:path'
-import { readInputs, InputError, parseList } from './inputs.js'
+import { readInputs, InputError, parseList, branchNameProblem, snapshotPathInput } from './inputs.js'
 
 const workspace = path.resolve('/tmp/ws')
 
@@ -84,6 +84,134 @@ describe('readInputs', () => {
     const error = refusal({ ...creds, ...values })
     expect(error.input).toBe(name)
     expect(error.message).toContain(`'${name}'`)
+  })
+
+  test.each([
+    'HEAD',
+    '-x',
+    '--force',
+    '@',
+    'a..b',
+    'a@{1}',
+    'a b',
+    'tab\there',
+    'new\nline',
+    'a~1',
+    'a^',
+    'a:b',
+    'a?',
+    'a*',
+    'a[1]',
+    'a\\b',
+    'snap.lock',
+    'snap.lock/x',
+    'snap/',
+    '/snap',
+    'a//b',
+    '.hidden',
+    'a/.hidden',
+    'snap.'
+  ])('branch %j is refused as git check-ref-format --branch refuses it', name => {
+    const error = refusal({ ...creds, branch: name })
+    expect(error.input).toBe('branch')
+    expect(error.message).toMatch(
+      /^Input 'branch': '.*' is not a valid git branch name \(.+\); give one such as 'genesys-snapshot'\.$/s
+    )
+    expect(branchNameProblem(name)).toBeDefined()
+    // The same rule for base, when given.
+    expect(refusal({ ...creds, base: name }).input).toBe('base')
+  })
+
+  test.each(['genesys-snapshot', 'feature/genesys', 'x-', 'a/-b', 'HEAD/x', 'x/HEAD', 'a@b', 'v1.2', 'é'])(
+    'branch %j is accepted, as git accepts it',
+    name => {
+      expect(branchNameProblem(name)).toBeUndefined()
+      expect(inputs({ ...creds, branch: name }).branch).toBe(name)
+      expect(inputs({ ...creds, branch: 'snapshots', base: name }).base).toBe(name)
+    }
+  )
+
+  test('branch equal to a given base is refused before any request, naming both inputs', () => {
+    const error = refusal({ ...creds, branch: 'main', base: 'main' })
+    expect(error.input).toBe('branch')
+    expect(error.message).toContain("'main' is also the base input")
+    expect(error.message).toMatch(/branch.*base/s)
+    // Without a pull request the branch is not used; an empty base is checked against GitHub later.
+    expect(inputs({ ...creds, branch: 'main', base: 'main', 'pull-request': 'false' }).base).toBe('main')
+    expect(inputs({ ...creds, mode: 'check', branch: 'main', base: 'main' }).base).toBe('main')
+    expect(inputs({ ...creds, branch: 'main' }).base).toBe('')
+    expect(inputs({ ...creds, branch: 'snapshots', base: ' main ' }).base).toBe('main')
+  })
+
+  test('reviewers: a leading @ is dropped; teams of the repository owner are kept as org/team', () => {
+    expect(inputs({ ...creds, reviewers: '@alice, bob\n@acme/cc-admins, @alice' }).reviewers).toEqual([
+      'alice',
+      'bob',
+      'acme/cc-admins'
+    ])
+  })
+
+  test.each([
+    ['@', /neither a user login/],
+    ['@@alice', /neither a user login/],
+    ['alice bob', /neither a user login/],
+    ['acme/cc/admins', /neither a user login/],
+    ['acme/', /neither a user login/],
+    ['other-org/admins', /a team of 'other-org', but only teams of the repository's owner 'acme'/]
+  ])('reviewers %j is refused', (value, pattern) => {
+    const error = refusal({ ...creds, reviewers: value })
+    expect(error.input).toBe('reviewers')
+    expect(error.message).toMatch(pattern)
+  })
+
+  test('dependencies: empty is the default, none is flows only, a list of nothing is refused', () => {
+    expect(inputs({ ...creds, dependencies: '' }).dependencies).toEqual(['queues', 'skills', 'data-actions'])
+    expect(inputs({ ...creds, dependencies: 'None' }).dependencies).toEqual([])
+    expect(inputs({ ...creds, dependencies: 'skills,\nQueues, skills' }).dependencies).toEqual([
+      'skills',
+      'queues'
+    ])
+    for (const value of [',', ' , \n ,']) {
+      const error = refusal({ ...creds, dependencies: value })
+      expect(error.input).toBe('dependencies')
+      expect(error.message).toContain('lists no dependency kind')
+      expect(error.message).toContain('none for flows only')
+    }
+    expect(refusal({ ...creds, dependencies: 'none, queues' }).message).toMatch(/either none or the kinds/)
+  })
+
+  test.each([
+    ['https://apps.mypurecloud.ie', 'mypurecloud.ie'],
+    ['https://apps.mypurecloud.ie/', 'mypurecloud.ie'],
+    ['https://apps.mypurecloud.ie/directory/#/person/123', 'mypurecloud.ie'],
+    ['apps.mypurecloud.ie', 'mypurecloud.ie'],
+    ['apps.mypurecloud.com.au/', 'mypurecloud.com.au'],
+    ['https://login.usw2.pure.cloud', 'usw2.pure.cloud'],
+    ['HTTPS://API.MYPURECLOUD.DE/api/v2', 'mypurecloud.de'],
+    ['http://apps.euw2.pure.cloud?x=1', 'euw2.pure.cloud']
+  ])('region %j (an org URL or host) maps to %s', (region, domain) => {
+    expect(inputs({ ...creds, region }).hosts).toEqual({
+      apiUrl: `https://api.${domain}`,
+      loginUrl: `https://login.${domain}`
+    })
+  })
+
+  test.each([
+    'https://apps.example.com',
+    'apps.mypurecloud.io',
+    'https://mypurecloud.ie.evil.example',
+    'www.mypurecloud.ie'
+  ])('region %j on an unknown domain is refused', region => {
+    const error = refusal({ ...creds, region })
+    expect(error.input).toBe('region')
+    expect(error.message).toContain('is not a Genesys Cloud region')
+    expect(error.message).toContain("your org's URL")
+  })
+
+  test('snapshotPathInput: the folder of a valid path input, else undefined', () => {
+    expect(snapshotPathInput(() => '')).toBe('genesys')
+    expect(snapshotPathInput(() => 'config/genesys/')).toBe('config/genesys')
+    expect(snapshotPathInput(() => '../outside')).toBeUndefined()
   })
 
   test('validate mode needs no credentials; snapshot mode does', () => {

@@ -110,22 +110,115 @@ function parseSnapshotPath(value: string, workspace: string): { rel: string; abs
   return { rel: normalized, abs: path.resolve(workspace, normalized) }
 }
 
+/**
+ * The snapshot folder the `path` input names, relative to the repository root, or undefined when the
+ * input is not valid (readInputs says why). For the outputs of a run whose other inputs are refused.
+ */
+export function snapshotPathInput(get: (name: string) => string): string | undefined {
+  try {
+    return parseSnapshotPath(get('path'), path.resolve('/')).rel
+  } catch {
+    return undefined
+  }
+}
+
 function parseRepository(value: string | undefined): { owner: string; repo: string } | undefined {
   if (!value) return undefined
   const m = /^([^/\s]+)\/([^/\s]+)$/.exec(value.trim())
   return m ? { owner: m[1], repo: m[2] } : undefined
 }
 
-/** git check-ref-format's rules for a branch name, in short. */
-function isValidBranchName(name: string): boolean {
-  if (name.startsWith('/') || name.endsWith('/') || name.endsWith('.') || name.endsWith('.lock')) return false
-  if (name.includes('..') || name.includes('//') || name.includes('/.') || name.includes('@{')) return false
-  if (name.startsWith('.') || name === '@') return false
+/**
+ * Why `name` is not a branch name `git check-ref-format --branch` accepts, or undefined when it is.
+ * Rules: not HEAD, no leading '-'; no component that starts with '.' or ends with '.lock'; no '..',
+ * '@{', '//', leading or trailing '/', trailing '.', lone '@'; no control character, space or ~^:?*[\.
+ */
+export function branchNameProblem(name: string): string | undefined {
+  if (name === 'HEAD') return 'HEAD names the checked-out commit, not a branch'
+  if (name.startsWith('-')) return 'a branch name cannot start with -'
+  if (name === '@') return "'@' alone is git's short name for HEAD"
   for (const ch of name) {
     const code = ch.codePointAt(0) ?? 0
-    if (code < 0x20 || code === 0x7f || ' ~^:?*[\\'.includes(ch)) return false
+    if (code < 0x20 || code === 0x7f) return 'a branch name cannot contain control characters'
+    if (ch === ' ') return 'a branch name cannot contain spaces'
+    if ('~^:?*[\\'.includes(ch)) return `a branch name cannot contain '${ch}'`
   }
-  return true
+  if (name.includes('..')) return "a branch name cannot contain '..'"
+  if (name.includes('@{')) return "a branch name cannot contain '@{'"
+  if (name.startsWith('/') || name.endsWith('/') || name.includes('//')) {
+    return "a branch name cannot start or end with '/' or contain '//'"
+  }
+  if (name.endsWith('.')) return "a branch name cannot end with '.'"
+  for (const component of name.split('/')) {
+    if (component.startsWith('.')) return "no part of a branch name (between '/') can start with '.'"
+    if (component.endsWith('.lock')) return "no part of a branch name (between '/') can end with '.lock'"
+  }
+  return undefined
+}
+
+function parseBranch(input: string, value: string, fallback: string): string {
+  const name = value.trim() || fallback
+  const problem = branchNameProblem(name)
+  if (problem) {
+    throw new InputError(
+      input,
+      `'${name}' is not a valid git branch name (${problem}); give one such as '${fallback || 'main'}'.`
+    )
+  }
+  return name
+}
+
+/**
+ * The reviewers input: user logins (a leading '@' is dropped, as people write mentions) and teams
+ * as org/team, where org must be the repository's owner (GitHub asks for the team's slug only).
+ */
+function parseReviewers(value: string, repository: { owner: string; repo: string } | undefined): string[] {
+  const reviewers: string[] = []
+  for (const entry of parseList(value)) {
+    const name = entry.startsWith('@') ? entry.slice(1) : entry
+    const parts = name.split('/')
+    if (parts.length > 2 || parts.some(p => !/^[A-Za-z0-9_.-]+$/.test(p))) {
+      throw new InputError(
+        'reviewers',
+        `'${entry}' is neither a user login (alice or @alice) nor a team (org/team); separate reviewers with commas or newlines.`
+      )
+    }
+    if (parts.length === 2 && repository && parts[0].toLowerCase() !== repository.owner.toLowerCase()) {
+      throw new InputError(
+        'reviewers',
+        `'${entry}' is a team of '${parts[0]}', but only teams of the repository's owner '${repository.owner}' can review its pull requests; use ${repository.owner}/${parts[1]} or a user login.`
+      )
+    }
+    if (!reviewers.includes(name)) reviewers.push(name)
+  }
+  return reviewers
+}
+
+/** The dependencies input: '' is the default (all kinds); `none` asks for flows only. */
+function parseDependencies(value: string): DependencyKind[] {
+  if (value.trim() === '') return [...DEPENDENCY_KINDS]
+  const listed = parseList(value).map(d => d.toLowerCase())
+  if (listed.length === 0) {
+    throw new InputError(
+      'dependencies',
+      `'${value}' lists no dependency kind; use some of: ${DEPENDENCY_KINDS.join(', ')}, or none for flows only (leave it empty for the default, all of them).`
+    )
+  }
+  for (const d of listed) {
+    if (d !== 'none' && !(DEPENDENCY_KINDS as readonly string[]).includes(d)) {
+      throw new InputError(
+        'dependencies',
+        `'${d}' is not a dependency kind; use some of: ${DEPENDENCY_KINDS.join(', ')} (or none).`
+      )
+    }
+  }
+  if (listed.includes('none') && listed.some(d => d !== 'none')) {
+    throw new InputError(
+      'dependencies',
+      `'${value}' asks for none and for ${listed.filter(d => d !== 'none').join(', ')}; give either none or the kinds to export.`
+    )
+  }
+  return [...new Set(listed.filter(d => d !== 'none'))] as DependencyKind[]
 }
 
 /**
@@ -168,18 +261,7 @@ export function readInputs(get: (name: string) => string, env: NodeJS.ProcessEnv
     }
   }
 
-  const depsRaw = get('dependencies')
-  const dependencies = (depsRaw.trim() === '' ? [...DEPENDENCY_KINDS] : parseList(depsRaw)).map(d =>
-    d.toLowerCase()
-  )
-  for (const d of dependencies) {
-    if (d !== 'none' && !(DEPENDENCY_KINDS as readonly string[]).includes(d)) {
-      throw new InputError(
-        'dependencies',
-        `'${d}' is not a dependency kind; use some of: ${DEPENDENCY_KINDS.join(', ')} (or none).`
-      )
-    }
-  }
+  const dependencies = parseDependencies(get('dependencies'))
 
   const concurrency = parsePositiveInt('concurrency', get('concurrency'), 8, 64)
   const requestsPerMinute = parsePositiveInt('requests-per-minute', get('requests-per-minute'), 300, 100000)
@@ -202,9 +284,15 @@ export function readInputs(get: (name: string) => string, env: NodeJS.ProcessEnv
     }
   }
 
-  const branch = get('branch').trim() || 'genesys-snapshot'
-  if (!isValidBranchName(branch)) {
-    throw new InputError('branch', `'${branch}' is not a valid git branch name.`)
+  const branch = parseBranch('branch', get('branch'), 'genesys-snapshot')
+  const base = get('base').trim() === '' ? '' : parseBranch('base', get('base'), '')
+  // Known now, so refused now rather than after the whole export; an empty base is the repository's
+  // default branch, which only GitHub knows: publishing checks that one.
+  if (base !== '' && base === branch && mode === 'snapshot' && pullRequest) {
+    throw new InputError(
+      'branch',
+      `'${branch}' is also the base input; a pull request needs a head branch other than its base. Set branch to a branch of its own for the snapshot, or base to the branch the pull request goes into.`
+    )
   }
 
   return {
@@ -218,14 +306,14 @@ export function readInputs(get: (name: string) => string, env: NodeJS.ProcessEnv
     flowTypes: [...new Set(flowTypes)] as FlowType[],
     include: parseList(get('include')),
     exclude: parseList(get('exclude')),
-    dependencies: [...new Set(dependencies.filter(d => d !== 'none'))] as DependencyKind[],
+    dependencies,
     pullRequest,
     githubToken,
     branch,
-    base: get('base').trim(),
+    base,
     title: get('title').trim() || 'Genesys Cloud snapshot',
     labels: parseList(get('labels')),
-    reviewers: parseList(get('reviewers')),
+    reviewers: parseReviewers(get('reviewers'), repository),
     draft: parseBoolean('draft', get('draft'), false),
     commitMessage: get('commit-message').trim() || 'Update Genesys Cloud snapshot',
     failOnDrift: parseBoolean('fail-on-drift', get('fail-on-drift'), true),

@@ -2,11 +2,11 @@ import * as core from '@actions/core'
 import { systemClock } from './common/clock.js'
 import { boundHeapGrowth } from './common/heap.js'
 import { withAnnotationBudget } from './common/log.js'
-import { readInputs, type Inputs } from './inputs.js'
+import { readInputs, snapshotPathInput, type Inputs } from './inputs.js'
 import { clientOptionsFromInputs, GenesysClient } from './genesys/client.js'
 import { actionsLog } from './github/actions-log.js'
 import { createOctokit } from './github/octokit.js'
-import { runPipeline, type PipelineEdges } from './pipeline.js'
+import { baseOutputs, runPipeline, type Outputs, type PipelineEdges } from './pipeline.js'
 
 /** The real edges: Genesys over undici, GitHub over Octokit, the runner's log and job summary. */
 export function actionEdges(): PipelineEdges {
@@ -26,10 +26,16 @@ export function actionEdges(): PipelineEdges {
   }
 }
 
-/** Reads the inputs once, runs the pipeline, sets the outputs; every error becomes a failed step. */
+/**
+ * Reads the inputs once, runs the pipeline, sets the outputs; every error becomes a failed step.
+ * Every output is set also when the step fails (for `if: failure()` steps): those of a run that
+ * changed nothing, with the Genesys requests made until the error.
+ */
 export async function run(edges: PipelineEdges = actionEdges()): Promise<void> {
   // V8 collects the old generation late; large orgs need a heap kept near its live size.
   const heap = boundHeapGrowth()
+  // Until the inputs are read: the manifest path of the path input, when that one is valid.
+  let outputs: Outputs = baseOutputs(snapshotPathInput(name => core.getInput(name)))
   try {
     // Mask the secrets before anything can print them, even an input error.
     for (const name of ['client-secret', 'github-token']) {
@@ -38,7 +44,8 @@ export async function run(edges: PipelineEdges = actionEdges()): Promise<void> {
     }
     const inputs = readInputs(name => core.getInput(name), process.env)
     const outcome = await runPipeline(inputs, edges)
-    for (const [name, value] of Object.entries(outcome.outputs)) core.setOutput(name, value)
+    outputs = outcome.outputs
+    if ('error' in outcome) throw outcome.error
     if (outcome.failure) core.setFailed(outcome.failure)
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
@@ -50,6 +57,13 @@ export async function run(edges: PipelineEdges = actionEdges()): Promise<void> {
       )
       .catch(() => undefined)
   } finally {
+    try {
+      for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value)
+    } catch (error) {
+      core.setFailed(
+        `Could not set the step's outputs: ${error instanceof Error ? error.message : String(error)}`
+      )
+    }
     heap.stop()
     edges.log.debug(`heap collections started by the run: ${heap.collections}`)
   }

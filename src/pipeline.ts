@@ -52,12 +52,23 @@ export type Outputs = Record<
 >
 
 export interface PipelineOutcome {
+  /** Every output the contract lists, also when the run failed. */
   outputs: Outputs
-  /** Why the step fails although the run itself worked (drift in check mode, validation problems). */
+  /**
+   * Why the step fails: drift in check mode or validation problems (the run itself worked), or the
+   * message of the error that stopped the run.
+   */
   failure?: string
+  /** The error that stopped the run, when one did; nothing was changed then. */
+  error?: unknown
 }
 
-function baseOutputs(inputs: Inputs): Outputs {
+/**
+ * The outputs of a run that changed nothing: no change, no counts, no pull request operation, the
+ * manifest's path. `snapshotPath` is the snapshot folder relative to the repository root; without
+ * one (the path input is invalid) `manifest` is empty.
+ */
+export function baseOutputs(snapshotPath: string | undefined): Outputs {
   return {
     changed: 'false',
     added: '0',
@@ -71,7 +82,7 @@ function baseOutputs(inputs: Inputs): Outputs {
     'pull-request-number': '',
     'pull-request-url': '',
     'pull-request-operation': 'none',
-    manifest: `${inputs.path}/${MANIFEST_FILE}`
+    manifest: snapshotPath === undefined ? '' : `${snapshotPath}/${MANIFEST_FILE}`
   }
 }
 
@@ -95,14 +106,29 @@ function setChanges(outputs: Outputs, changes: ChangeSet): void {
   outputs.removed = String(changes.files.removed.length)
 }
 
-/** Runs the one pipeline the inputs ask for: validate, or export → snapshot → diff → publish. */
+/**
+ * Runs the one pipeline the inputs ask for: validate, or export → snapshot → diff → publish.
+ * Never throws: an error that stops the run comes back as `error` and `failure`, with the outputs
+ * of a run that changed nothing (a failure leaves the repository and the PR as they were) and the
+ * Genesys requests made until then.
+ */
 export async function runPipeline(inputs: Inputs, edges: PipelineEdges): Promise<PipelineOutcome> {
-  return inputs.mode === 'validate' ? runValidate(inputs, edges) : runExport(inputs, edges)
+  const outputs = baseOutputs(inputs.path)
+  try {
+    return inputs.mode === 'validate'
+      ? await runValidate(inputs, edges, outputs)
+      : await runExport(inputs, edges, outputs)
+  } catch (error) {
+    return {
+      outputs: { ...baseOutputs(inputs.path), requests: outputs.requests },
+      failure: error instanceof Error ? error.message : String(error),
+      error
+    }
+  }
 }
 
-async function runValidate(inputs: Inputs, edges: PipelineEdges): Promise<PipelineOutcome> {
+async function runValidate(inputs: Inputs, edges: PipelineEdges, outputs: Outputs): Promise<PipelineOutcome> {
   const { log } = edges
-  const outputs = baseOutputs(inputs)
   const problems = await log.group(`Validating ${inputs.path}`, () => validateSnapshot(inputs.snapshotDir))
   for (const p of problems) {
     log.error(p.message, { file: `${inputs.path}/${p.file}`, line: p.line, title: 'Snapshot validation' })
@@ -131,10 +157,10 @@ async function runValidate(inputs: Inputs, edges: PipelineEdges): Promise<Pipeli
   }
 }
 
-async function runExport(inputs: Inputs, edges: PipelineEdges): Promise<PipelineOutcome> {
+/** `outputs.requests` follows the client's count also when the run throws. */
+async function runExport(inputs: Inputs, edges: PipelineEdges, outputs: Outputs): Promise<PipelineOutcome> {
   const { log, clock } = edges
   const started = clock.now()
-  const outputs = baseOutputs(inputs)
   const client = edges.genesys(inputs)
   try {
     const org = await log.group('Connecting to Genesys Cloud', async () => {

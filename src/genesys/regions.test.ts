@@ -1,5 +1,5 @@
 import { InputError } from '../common/errors.js'
-import { REGION_DOMAINS, resolveHosts } from './regions.js'
+import { REGION_DOMAINS, regionDomain, resolveHosts } from './regions.js'
 
 describe('resolveHosts', () => {
   it('maps every region name and domain to api. and login. hosts', () => {
@@ -12,6 +12,22 @@ describe('resolveHosts', () => {
     expect(resolveHosts({ region: 'https://api.usw2.pure.cloud/', apiUrl: '', loginUrl: '' }).loginUrl).toBe(
       'https://login.usw2.pure.cloud'
     )
+  })
+
+  it("takes the org's URL or host for every region domain", () => {
+    for (const domain of Object.values(REGION_DOMAINS)) {
+      for (const value of [
+        `https://apps.${domain}`,
+        `https://apps.${domain}/`,
+        `apps.${domain}`,
+        `https://login.${domain}/x`
+      ]) {
+        expect(regionDomain(value)).toBe(domain)
+      }
+    }
+    expect(regionDomain('https://apps.example.com')).toBeUndefined()
+    expect(regionDomain('toString')).toBeUndefined()
+    expect(regionDomain('constructor')).toBeUndefined()
   })
 
   it('lets api-url serve login too unless login-url is given', () => {

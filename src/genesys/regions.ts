@@ -49,22 +49,33 @@ function parseBaseUrl(input: string, value: string): string {
 }
 
 /**
+ * The region domain a `region` input names: a region name (eu-west-1), a domain (mypurecloud.ie), or
+ * a host or URL on that domain as people copy it from the browser or the docs: apps.mypurecloud.ie,
+ * https://apps.mypurecloud.ie/directory/, https://login.mypurecloud.ie, https://api.mypurecloud.ie.
+ * Undefined when the domain is not a known region's.
+ */
+export function regionDomain(region: string): string | undefined {
+  const value = region.trim().toLowerCase()
+  if (Object.hasOwn(REGION_DOMAINS, value)) return REGION_DOMAINS[value]
+  const host = value.replace(/^https?:\/\//, '').replace(/[/?#].*$/s, '')
+  const domain = host.replace(/^(apps|login|api)\./, '')
+  return Object.values(REGION_DOMAINS).includes(domain) ? domain : undefined
+}
+
+/**
  * Works out the API and login base URLs from the `region`, `api-url` and `login-url` inputs.
- * `region` takes a region name (us-east-1) or a domain (mypurecloud.com, usw2.pure.cloud).
+ * `region` takes a region name (us-east-1), a domain (mypurecloud.com, usw2.pure.cloud) or a URL on it.
  */
 export function resolveHosts(opts: { region: string; apiUrl: string; loginUrl: string }): GenesysHosts {
   const apiOverride = opts.apiUrl.trim()
   const loginOverride = opts.loginUrl.trim()
   let domain: string | undefined
   if (!apiOverride || !loginOverride) {
-    const region = (opts.region.trim() || 'us-east-1').toLowerCase()
-    const known = Object.values(REGION_DOMAINS)
-    const stripped = region.replace(/^(https?:\/\/)?(api\.|login\.)?/, '').replace(/\/+$/, '')
-    domain = REGION_DOMAINS[region] ?? (known.includes(stripped) ? stripped : undefined)
+    domain = regionDomain(opts.region.trim() || 'us-east-1')
     if (!domain && !apiOverride) {
       throw new InputError(
         'region',
-        `'${opts.region}' is not a Genesys Cloud region; use a region name (${Object.keys(REGION_DOMAINS).join(', ')}) or its domain (mypurecloud.com, usw2.pure.cloud, ...), or set api-url.`
+        `'${opts.region}' is not a Genesys Cloud region; use a region name (${Object.keys(REGION_DOMAINS).join(', ')}), its domain (mypurecloud.com, usw2.pure.cloud, ...) or your org's URL (https://apps.mypurecloud.ie), or set api-url.`
       )
     }
   }

@@ -17,7 +17,7 @@ import {
 } from '../../src/genesys/client.js'
 import { createOctokit, type OctokitOptions } from '../../src/github/octokit.js'
 import { readInputs } from '../../src/inputs.js'
-import { runPipeline, type Outputs } from '../../src/pipeline.js'
+import { baseOutputs, runPipeline, type Outputs } from '../../src/pipeline.js'
 import {
   startGitHubStandIn,
   type Faults as GitHubFaults,
@@ -35,8 +35,9 @@ export const BRANCH = 'genesys-snapshot'
 export interface InProcessRun {
   /** As the step ends: undefined when it succeeded, else the message core.setFailed would print. */
   failure?: string
-  /** The thrown error, when the run threw (rather than returned a failure). */
+  /** The error that stopped the run (thrown by readInputs, or returned by runPipeline as `error`). */
   error?: unknown
+  /** Set whenever runPipeline ran, also when the run failed. */
   outputs?: Outputs
   lines: LoggedLine[]
   /** Values the run registered as secrets (core.setSecret), in order. */
@@ -125,6 +126,7 @@ export async function runInProcess(options: RunOptions): Promise<InProcessRun> {
     })
     run.outputs = outcome.outputs
     run.failure = outcome.failure
+    run.error = outcome.error
   } catch (error) {
     run.error = error
     run.failure = error instanceof Error ? error.message : String(error)
@@ -445,6 +447,18 @@ export function expectSameAsClean(outcome: CaseOutcome, clean: CaseOutcome): voi
 }
 
 /**
+ * A run that failed still sets every output, as a run that changed nothing: changed false, counts 0,
+ * no pull request operation, the manifest's path; and `requests` the Genesys requests it made
+ * (attempts included, so it can exceed what the sim received when connections fail).
+ */
+export function expectFailedRunOutputs(outcome: CaseOutcome): void {
+  expect(outcome.run.outputs).toEqual({
+    ...baseOutputs(SNAPSHOT_PATH),
+    requests: expect.stringMatching(/^\d+$/)
+  })
+}
+
+/**
  * A permanent fault: the step failed with a message that matches each pattern (endpoint, status,
  * what to do), and the workspace, every ref and every pull request are exactly as before.
  */
@@ -454,5 +468,6 @@ export function expectCleanFailure(outcome: CaseOutcome, patterns: RegExp[]): st
   for (const pattern of patterns) expect(failure).toMatch(pattern)
   expect(outcome.after.tree).toEqual(outcome.before.tree)
   expect(outcome.after.github).toEqual(outcome.before.github)
+  expectFailedRunOutputs(outcome)
   return stableMessage(failure!)
 }
