@@ -143,6 +143,23 @@ const BAD: { what: string; inputs: Record<string, string>; input: string }[] = [
     input: 'fail-on-drift'
   },
   { what: 'An invalid branch name (branch: snap..shot)', inputs: { branch: 'snap..shot' }, input: 'branch' },
+  { what: 'A branch git would take for an option (branch: -x)', inputs: { branch: '-x' }, input: 'branch' },
+  { what: 'HEAD as the branch (branch: HEAD)', inputs: { branch: 'HEAD' }, input: 'branch' },
+  {
+    what: 'The pull request branch is its base (branch: main, base: main)',
+    inputs: { branch: 'main', base: 'main' },
+    input: 'branch'
+  },
+  {
+    what: 'A dependency list that lists nothing (dependencies: ",")',
+    inputs: { dependencies: ',' },
+    input: 'dependencies'
+  },
+  {
+    what: 'A team of another organization as reviewer (reviewers: other-org/cc-admins)',
+    inputs: { reviewers: 'other-org/cc-admins' },
+    input: 'reviewers'
+  },
   {
     what: 'api-url that is not a URL (api-url: localhost:8080)',
     inputs: { 'api-url': 'localhost:8080' },
