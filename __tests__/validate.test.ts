@@ -211,6 +211,48 @@ describe('validateSnapshot', () => {
     expect(p.message).toMatch(/schemaVersion/)
   })
 
+  test.each([
+    ['a reserved device name', 'CON.yaml'],
+    ['a hidden file', '.hidden.yaml'],
+    ['a space and a colon', 'a b:c.yaml'],
+    ['another extension', 'Support.txt'],
+    ['an id suffix of another id', 'Support__00000000.yaml']
+  ])('a file renamed by hand, with its manifest entry: %s', async (_what, fileName) => {
+    const dir = copy()
+    const m = manifestOf(dir)
+    const victim = m.resources.find(r => r.kind === 'queue')!
+    const renamed = `queues/${fileName}`
+    cpSync(path.join(dir, victim.path), path.join(dir, renamed))
+    rmSync(path.join(dir, victim.path))
+    victim.path = renamed
+    writeManifest(dir, { ...m, resources: [...m.resources] })
+    const p = only(await validateSnapshot(dir))
+    expect(p.file).toBe('manifest.json')
+    expect(p.message).toContain(`file name "${renamed}" is not one the action gives "${victim.name}"`)
+  })
+
+  test('a name edited by hand in the manifest no longer fits its file', async () => {
+    const dir = copy()
+    const m = manifestOf(dir)
+    const victim = m.resources.find(r => r.kind === 'skill')!
+    victim.name = 'Renamed by hand'
+    writeManifest(dir, m)
+    expect(only(await validateSnapshot(dir)).message).toContain(`file name "${victim.path}"`)
+  })
+
+  test.each([
+    ['without its type', undefined],
+    ['with its type in upper case', 'INBOUNDCALL']
+  ])('a flow entry %s', async (_what, type) => {
+    const dir = copy()
+    const m = manifestOf(dir)
+    const victim = m.resources.find(r => r.kind === 'flow')!
+    if (type === undefined) delete victim.type
+    else victim.type = type
+    writeManifest(dir, m)
+    expect(only(await validateSnapshot(dir)).message).toMatch(/"type" must be its flow type in lower case/)
+  })
+
   test('a listed file that is missing', async () => {
     const dir = copy()
     const victim = manifestOf(dir).resources.find(r => r.kind === 'skill')!

@@ -273,7 +273,7 @@ describe('parseManifest', () => {
             kind: 'queue',
             id: i,
             name: `Q ${i}`,
-            path: `queues/${i}.yaml`,
+            path: `queues/Q_${i}.yaml`,
             sha256: H(i),
             dependsOn: edges.map(e => `queue:${ids[e % ids.length]}` as ResourceRef)
           }))

@@ -15,6 +15,7 @@ import {
   type ResourceRef,
   type UnresolvedReference
 } from './model.js'
+import { fileNameFits } from './names.js'
 
 export const RESOURCE_KINDS: readonly ResourceKind[] = ['flow', 'queue', 'skill', 'data-action']
 
@@ -414,8 +415,15 @@ export function parseManifest(text: string): { manifest?: Manifest; problems: Ma
     const why = pathProblem(r.path, r.kind)
     // A path that escapes the folder is never read; treat it as structural so no caller uses it.
     if (why) problem(`${label}: path "${r.path}" ${why}`, at('path'), true)
-    if (r.kind === 'flow' && r.type !== undefined && !why && r.path.split('/')[1] !== r.type) {
+    if (r.kind === 'flow' && (r.type === undefined || r.type !== r.type.toLowerCase())) {
+      problem(`${label}: a flow's "type" must be its flow type in lower case (inboundcall, ...)`, at('type'))
+    } else if (r.kind === 'flow' && !why && r.path.split('/')[1] !== r.type) {
       problem(`${label}: path "${r.path}" is not in the folder of its type "${r.type}"`, at('path'))
+    } else if (!why && !fileNameFits(r, r.path.slice(r.path.lastIndexOf('/') + 1))) {
+      problem(
+        `${label}: file name "${r.path}" is not one the action gives "${r.name}" (its name made safe, or that with an id suffix); re-run the snapshot, or restore the file and the manifest from the snapshot pull request`,
+        at('path')
+      )
     }
     resources.push(r)
   })

@@ -152,6 +152,31 @@ function tokenLength(group: Prepared[], extension: string, taken: ReadonlySet<st
   throw new Error(`assignFileNames: no token tells '${group[0].base}' apart from the names kept`)
 }
 
+function prepare(e: { id: string; name: string }): Prepared {
+  const sanitized = sanitize(e.name)
+  let base = sanitized.base
+  let forced = sanitized.cut
+  if (base === '') {
+    const fromId = sanitize(e.id)
+    base = fromId.base === '' ? 'unnamed' : fromId.base
+    forced = fromId.cut || fromId.base === ''
+  }
+  return { id: e.id, base, forced, key: foldName(base), source: tokenSource(e.id) }
+}
+
+/**
+ * Whether `fileName` is a name assignFileNames gives this resource (for validate mode): the safe
+ * base of its name, plain or with a token cut from its id. A hand-made name (`CON.yaml`,
+ * `.hidden.yaml`, `a b.yaml`, another extension) or one left behind by a hand-edited name is not.
+ */
+export function fileNameFits(
+  entry: { id: string; name: string },
+  fileName: string,
+  extension = '.yaml'
+): boolean {
+  return stillFits(prepare(entry), fileName, extension)
+}
+
 /**
  * Whether `fileName` (the name the committed snapshot gave this resource) is still right for it:
  * the base of its current name, plain (unless the name must carry a suffix) or with a token cut from
@@ -198,17 +223,7 @@ export function assignFileNames(
     ids.add(e.id)
   }
 
-  const prepared: Prepared[] = [...entries].sort(byId).map(e => {
-    const sanitized = sanitize(e.name)
-    let base = sanitized.base
-    let forced = sanitized.cut
-    if (base === '') {
-      const fromId = sanitize(e.id)
-      base = fromId.base === '' ? 'unnamed' : fromId.base
-      forced = fromId.cut || fromId.base === ''
-    }
-    return { id: e.id, base, forced, key: foldName(base), source: tokenSource(e.id) }
-  })
+  const prepared: Prepared[] = [...entries].sort(byId).map(prepare)
 
   // A previous name two resources held (a manifest edited by hand) is nobody's to keep. Counted over
   // all of `previous`, not just the resources here, so whether a resource keeps its name does not
