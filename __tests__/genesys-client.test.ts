@@ -232,6 +232,32 @@ describe('request budget and 429', () => {
     expect(clock.now() - t0).toBeGreaterThanOrEqual(90_000)
   })
 
+  it('waits out a Retry-After on a download that answers 429 in full', async () => {
+    // The signed download URL is served from another host, with a limit of its own.
+    let served = 0
+    const server = http.createServer((req, res) => {
+      served++
+      if (served <= 2) {
+        res.writeHead(429, { 'retry-after': '45', 'content-type': 'text/plain' })
+        res.end('slow down')
+        return
+      }
+      res.writeHead(200, { 'content-type': 'application/x-yaml' })
+      res.end('inboundCall:\n  name: Main\n')
+    })
+    servers.push(server)
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+    const clock = new VirtualClock()
+    const org = await sim({ clock })
+    const c = client(org, { maxRetries: 3 })
+    const t0 = clock.now()
+    const got = await c.download(`http://127.0.0.1:${(server.address() as AddressInfo).port}/file.yaml`)
+    expect(got.body.toString()).toContain('name: Main')
+    expect(served).toBe(3)
+    expect(clock.now() - t0).toBeGreaterThanOrEqual(2 * 45_000)
+    expect(c.stats().rateLimited).toBe(2)
+  })
+
   it('pauses every worker while one is told to wait, so 429s do not pile up', async () => {
     const clock = new VirtualClock()
     // The org allows 60 a minute; the client is told 600, so it will run into the limit.

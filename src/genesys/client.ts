@@ -352,7 +352,14 @@ export class GenesysClient {
       }
       if ((isRetryableStatus(response.status) || response.status === 429) && retries < this.maxRetries) {
         if (response.status === 429) this.counts.rateLimited++
-        await this.backoff(retries++, endpoint, `status ${response.status}`)
+        // A 429 that says how long to wait is waited out in full; coming back sooner only collects another.
+        const header = response.status === 429 ? headerValue(response.headers, 'retry-after') : undefined
+        await this.backoff(
+          retries++,
+          endpoint,
+          `status ${response.status}`,
+          header ? retryAfterMs(header, this.clock.now()) : undefined
+        )
         continue
       }
       const where = downloadHost(target)
@@ -386,9 +393,10 @@ export class GenesysClient {
     this.byEndpoint.set(endpoint, (this.byEndpoint.get(endpoint) ?? 0) + 1)
   }
 
-  private async backoff(attempt: number, endpoint: string, why: string): Promise<void> {
+  /** Waits before retry `attempt`: the backoff, or at least `atLeastMs` when the server named a wait. */
+  private async backoff(attempt: number, endpoint: string, why: string, atLeastMs = 0): Promise<void> {
     this.counts.retries++
-    const wait = backoffMs(attempt, this.random)
+    const wait = Math.max(atLeastMs, backoffMs(attempt, this.random))
     this.log.debug(
       `${endpoint}: ${why}; retrying in ${wait} ms (retry ${attempt + 1} of ${this.maxRetries}).`
     )
