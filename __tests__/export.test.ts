@@ -293,6 +293,70 @@ describe('changes, filters and faults', () => {
     }
   })
 
+  test('a flow whose dependencies cannot be read keeps what the committed snapshot lists, and is asked about again', async () => {
+    const live = sim.org.flows.filter(f => !f.deleted && f.publishedVersion)
+    // A flow type and a queue only flows of that type use: dropping the type's lookups would drop the queue.
+    const [type, queue] = [...new Set(live.map(f => f.type))]
+      .map(t => {
+        const others = new Set(live.filter(f => f.type !== t).flatMap(f => f.deps.queues))
+        return [
+          t,
+          live
+            .filter(f => f.type === t)
+            .flatMap(f => f.deps.queues)
+            .find(q => !others.has(q))
+        ] as const
+      })
+      .find(([, q]) => q !== undefined)!
+    const user = live.find(f => f.type === type && f.deps.queues.includes(queue!))!
+    const workspace = newWorkspace()
+    const first = await snapshot(sim, workspace)
+    expect(first.manifest.resources.some(r => r.id === queue)).toBe(true)
+
+    const version = sim.publishFlow(user.id)
+    sim.setFaults({ untrackedFlowTypes: [type] })
+    const second = await snapshot(sim, workspace)
+    const entry = second.manifest.resources.find(r => r.id === user.id)!
+    expect(entry.version).toBe(version)
+    expect(entry.dependenciesNotRead).toBe('dependency tracking answered 400')
+    expect(entry.dependsOn).toContain(`queue:${queue}`)
+    expect(second.manifest.resources.some(r => r.id === queue)).toBe(true)
+    expect(second.manifest.unresolved.some(u => u.id === queue)).toBe(false)
+    expect(await readFile(path.join(workspace, 'genesys', entry.path), 'utf8')).toBe(
+      sim.org.flowYaml(user.id)
+    )
+    const warned = second.lines.filter(l => l.level === 'warning' && l.message.includes(user.id))
+    expect(warned.map(l => l.message)).toEqual([
+      expect.stringMatching(
+        /^Could not read what flow .* uses: dependency tracking answered 400 .*Kept what the committed snapshot lists/
+      )
+    ])
+    expect(second.summary).toContain('uses: dependency tracking answered 400')
+    // Only the republished flow was asked about: the others of its type were reused.
+    const unread = second.manifest.resources.filter(r => r.dependenciesNotRead !== undefined)
+    expect(unread.map(r => r.id)).toEqual([user.id])
+    expect(await validateSnapshot(path.join(workspace, 'genesys'))).toEqual([])
+
+    // A snapshot with nothing committed has nothing to keep: the type's flows list nothing.
+    const fresh = await snapshot(sim, newWorkspace())
+    for (const r of fresh.manifest.resources.filter(r => r.type === type)) {
+      expect(r.dependenciesNotRead).toBe('dependency tracking answered 400')
+      expect(r.dependsOn).toEqual([])
+    }
+
+    // Once the lookup works, the flow is asked about again although its version did not change.
+    sim.setFaults({ untrackedFlowTypes: [] })
+    sim.resetStats()
+    const third = await snapshot(sim, workspace)
+    const now = third.manifest.resources.find(r => r.id === user.id)!
+    expect(now.dependenciesNotRead).toBeUndefined()
+    expect(now.dependsOn).toContain(`queue:${queue}`)
+    expect(sim.stats().byEndpoint['GET /api/v2/architect/dependencytracking/consumedresources']).toBe(1)
+    const full = newWorkspace()
+    await snapshot(sim, full, { incremental: 'false' })
+    expect(await treeOf(path.join(full, 'genesys'))).toEqual(await treeOf(path.join(workspace, 'genesys')))
+  })
+
   test('a called flow the OAuth client cannot see is unresolved as forbidden; once committed, it is kept with what it uses', async () => {
     const published = (id: string) => {
       const f = sim.org.flow(id)

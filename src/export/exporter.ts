@@ -7,6 +7,7 @@ import { mapLimit } from '../common/concurrency.js'
 import type { Log } from '../common/log.js'
 import type { DependencyKind } from '../inputs.js'
 import type { GenesysClient } from '../genesys/client.js'
+import { GenesysApiError } from '../genesys/errors.js'
 import {
   consumedResources,
   dependencyBuildStatus,
@@ -120,6 +121,8 @@ interface Node {
   flow?: Flow
   /** Flows: reuse this file of the previous snapshot. */
   reuseFrom?: ManifestResource
+  /** Flows: why dependency tracking could not say what it uses (its refs are the committed ones). */
+  dependenciesNotRead?: string
 }
 
 /**
@@ -375,11 +378,36 @@ export async function exportOrg(
       await mapLimit(fresh, options.concurrency * 2, async flow => {
         stopIfFailed()
         const node = nodes.get(ref('flow', flow.id))!
-        const deps = await consumedResources(
-          client,
-          { id: flow.id, version: flow.publishedVersion!.id!, type: flow.type },
-          undefined
-        )
+        let deps: Awaited<ReturnType<typeof consumedResources>>
+        try {
+          deps = await consumedResources(
+            client,
+            { id: flow.id, version: flow.publishedVersion!.id!, type: flow.type },
+            undefined
+          )
+        } catch (error) {
+          const why = unreadDependencies(error)
+          if (why === undefined) throw error
+          // An answer about this flow alone (its type untracked, its version not indexed yet): the
+          // flow is still exported, and what the committed snapshot says it uses is kept, so nothing
+          // reached only through it reads as deleted. If the flow itself is gone, its export says so.
+          const key = ref('flow', flow.id)
+          const committed = previous.resources.has(key) ? committedRefs(previous, key) : undefined
+          node.dependenciesNotRead = why
+          for (const [to, info] of committed ?? []) node.refs.set(to, info)
+          warn(
+            `Could not read what flow ${flow.name} (${flow.type}, ${flow.id}) uses: ${why}${
+              error instanceof GenesysApiError && error.genesysMessage ? ` (${error.genesysMessage})` : ''
+            }. ${
+              committed
+                ? 'Kept what the committed snapshot lists for it; the next run asks again.'
+                : 'Nothing it uses is in the snapshot through it until a run can read that; the next run asks again.'
+            }`
+          )
+          follow(node)
+          looked++
+          return
+        }
         for (const dep of deps) {
           const to = dependencyRef(dep)
           if (!to) continue
@@ -507,7 +535,8 @@ export async function exportOrg(
         sha256: flowFiles.get(node.id)!.sha256!,
         dependsOn: dependsOnOf(node, key),
         type: node.flow!.type.toLowerCase(),
-        version: node.flow!.publishedVersion!.id!
+        version: node.flow!.publishedVersion!.id!,
+        ...(node.dependenciesNotRead !== undefined ? { dependenciesNotRead: node.dependenciesNotRead } : {})
       })
     }
 
@@ -594,18 +623,35 @@ async function reusableFlow(
   const resource = previous.resources.get(key)
   if (!resource || resource.version !== flow.publishedVersion?.id) return undefined
   if (resource.name !== flow.name || resource.type !== flow.type.toLowerCase()) return undefined
+  // What it uses was not known then: ask again.
+  if (resource.dependenciesNotRead !== undefined) return undefined
   try {
     if ((await options.previous.sha256(resource.path)) !== resource.sha256) return undefined
   } catch {
     return undefined
   }
+  return { resource, refs: committedRefs(previous, key) }
+}
+
+/** What the committed manifest records a resource uses: its dependsOn and its unresolved references. */
+function committedRefs(previous: PreviousIndex, key: ResourceRef): Map<ResourceRef, RefInfo> {
   const refs = new Map<ResourceRef, RefInfo>()
-  for (const to of resource.dependsOn) refs.set(to, {})
+  for (const to of previous.resources.get(key)?.dependsOn ?? []) refs.set(to, {})
   for (const u of previous.unresolvedFrom.get(key) ?? []) {
     // Only references that were deleted stay unresolved for sure; others are looked up again.
     refs.set(ref(u.kind, u.id), { name: u.name, reason: u.reason === 'deleted' ? 'deleted' : undefined })
   }
-  return { resource, refs }
+  return refs
+}
+
+/**
+ * Why dependency tracking's answer is about one flow only (400: a type or version it does not take;
+ * 404: a version it has not indexed), or undefined for failures that are the run's (permissions,
+ * login, the service being down), which stop it. Kept short and steady: it goes into the manifest.
+ */
+function unreadDependencies(error: unknown): string | undefined {
+  if (!(error instanceof GenesysApiError) || (error.status !== 400 && error.status !== 404)) return undefined
+  return `dependency tracking answered ${error.status}`
 }
 
 function assignPaths(

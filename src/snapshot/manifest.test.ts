@@ -154,6 +154,18 @@ describe('parseManifest', () => {
     expect(serializeManifest(manifest!)).toBe(valid)
   })
 
+  test('a flow whose dependencies were not read says why, after dependsOn, and parses back', () => {
+    const unread = { ...flow, dependenciesNotRead: 'dependency tracking answered 400' }
+    const text = serializeManifest(buildManifest([unread, queue, skill], [gone]))
+    expect(text).toMatch(
+      /"dependsOn": \[[^\]]*\],\n\s*"dependenciesNotRead": "dependency tracking answered 400"\n/
+    )
+    const { manifest, problems } = parseManifest(text)
+    expect(problems).toEqual([])
+    expect(manifest!.resources[0].dependenciesNotRead).toBe('dependency tracking answered 400')
+    expect(serializeManifest(manifest!)).toBe(text)
+  })
+
   test('reports invalid JSON with its line', () => {
     const broken = valid.replace('"name": "Support",', '"name": "Support"')
     const { manifest, problems } = parseManifest(broken)
@@ -240,6 +252,18 @@ describe('parseManifest', () => {
       d => ((d.unresolved as Record<string, unknown>[])[0].from = 'flow:nobody'),
       /is not a resource of the snapshot/,
       true
+    ],
+    [
+      'dependenciesNotRead on a queue',
+      d => (d.resources[1].dependenciesNotRead = 'dependency tracking answered 400'),
+      /"dependenciesNotRead" must be a string, on a flow only/,
+      false
+    ],
+    [
+      'dependenciesNotRead that is not a string',
+      d => (d.resources[0].dependenciesNotRead = true),
+      /"dependenciesNotRead" must be a string/,
+      false
     ],
     [
       'dependencies unsorted',

@@ -137,6 +137,7 @@ function orderedResource(r: ManifestResource): Record<string, unknown> {
   o.path = r.path
   o.sha256 = r.sha256
   o.dependsOn = sortedUnique(r.dependsOn)
+  if (r.dependenciesNotRead !== undefined) o.dependenciesNotRead = r.dependenciesNotRead
   return o
 }
 
@@ -382,7 +383,7 @@ export function parseManifest(text: string): { manifest?: Manifest; problems: Ma
   ;(data.resources as unknown[]).forEach((raw, i) => {
     const at = (field?: string) => (field ? ['resources', i, field] : ['resources', i])
     if (!isObject(raw)) return problem(`resources[${i}] must be an object`, at(), true)
-    const { kind, id, name, path, sha256, dependsOn, type, version } = raw
+    const { kind, id, name, path, sha256, dependsOn, type, version, dependenciesNotRead } = raw
     const label = typeof kind === 'string' && typeof id === 'string' ? `${kind}:${id}` : `resources[${i}]`
     let ok = true
     const bad = (field: string, message: string) => {
@@ -401,6 +402,8 @@ export function parseManifest(text: string): { manifest?: Manifest; problems: Ma
     }
     if (type !== undefined && typeof type !== 'string') bad('type', 'must be a string')
     if (version !== undefined && typeof version !== 'string') bad('version', 'must be a string')
+    if (dependenciesNotRead !== undefined && (typeof dependenciesNotRead !== 'string' || kind !== 'flow'))
+      bad('dependenciesNotRead', 'must be a string, on a flow only')
     if (!ok) return
     const r: ManifestResource = {
       kind: kind as ResourceKind,
@@ -412,6 +415,7 @@ export function parseManifest(text: string): { manifest?: Manifest; problems: Ma
     }
     if (type !== undefined) r.type = type as string
     if (version !== undefined) r.version = version as string
+    if (dependenciesNotRead !== undefined) r.dependenciesNotRead = dependenciesNotRead as string
     const why = pathProblem(r.path, r.kind)
     // A path that escapes the folder is never read; treat it as structural so no caller uses it.
     if (why) problem(`${label}: path "${r.path}" ${why}`, at('path'), true)

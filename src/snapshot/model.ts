@@ -22,6 +22,11 @@ export interface ManifestResource {
   type?: string
   /** Flows only: the published version id that was exported (e.g. "3.0"); drives incremental reruns. */
   version?: string
+  /**
+   * Flows only: why dependency tracking could not say what this flow uses. `dependsOn` then holds
+   * what the snapshot before recorded for it, and the next run asks again instead of reusing it.
+   */
+  dependenciesNotRead?: string
 }
 
 export interface UnresolvedReference {

@@ -98,6 +98,8 @@ export interface Faults {
   forbiddenFlowIds: string[]
   /** A stale dependency index: consumedresources flags these ids deleted although they exist. */
   reportedDeletedIds: string[]
+  /** Lower-case flow types dependency tracking does not take: consumedresources answers 400 for them. */
+  untrackedFlowTypes: string[]
   /** Listings: once per endpoint, a page starts one entity early (repeating one, missing another). */
   pagingShift: boolean
   /** The next `count` API requests get 429 with this Retry-After. */
@@ -137,6 +139,7 @@ export const DEFAULT_FAULTS: Readonly<Faults> = {
   forbiddenDataActionIds: [],
   forbiddenFlowIds: [],
   reportedDeletedIds: [],
+  untrackedFlowTypes: [],
   pagingShift: false,
   forceRateLimit: null,
   tokenRevokeAfter: 0,

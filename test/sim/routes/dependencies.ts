@@ -77,6 +77,9 @@ export const dependencyRoutes: Route[] = [
       if (!version) throw badRequest(req, "Missing the required parameter 'version'.")
       if (!objectType) throw badRequest(req, "Missing the required parameter 'objectType'.")
       const upper = objectType.toUpperCase()
+      const untracked = core.faults().untrackedFlowTypes
+      if (untracked.includes(FLOW_OBJECT_TYPES.get(upper) ?? ''))
+        throw badRequest(req, `Invalid objectType '${objectType}'.`)
       if (!KNOWN_TYPES.has(upper)) throw badRequest(req, `Invalid objectType '${objectType}'.`)
       if (!FLOW_OBJECT_TYPES.has(upper))
         throw badRequest(
