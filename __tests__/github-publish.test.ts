@@ -458,6 +458,103 @@ describe('publishSnapshot', () => {
     )
   })
 
+  test('a branch input naming someone\u2019s branch: nothing reset, nothing written', async () => {
+    const { gh, octokit, log } = await setup()
+    // Work on a branch of its own, one commit beyond main.
+    const work = await gh.commitFiles('develop', { 'src/app.ts': 'export {}\n' }, 'Feature work')
+    const mark = gh.requests().length
+    const error = await publishSnapshot(
+      octokit,
+      request(await snapshot(V1), { branch: 'develop' }),
+      log
+    ).catch(e => e)
+    expect(error).toBeInstanceOf(GitHubPublishError)
+    expect(error.message).toMatch(
+      /Branch 'develop' holds commit [0-9a-f]{7}, which changes src\/ \(outside genesys\/\): work this action did not make/
+    )
+    expect(await branchHead(gh, 'develop')).toBe(work)
+    expect(writesSince(gh, mark)).toEqual([])
+    expect(gh.pulls()).toEqual([])
+
+    // A merge commit and a long history are someone's work too.
+    await gh.commitFiles('long', { 'genesys/notes.md': 'x\n' })
+    for (let i = 0; i < 21; i++) await gh.commitFiles('long', { 'genesys/notes.md': `${i}\n` })
+    const long = await publishSnapshot(octokit, request(await snapshot(V1), { branch: 'long' }), log).catch(
+      e => e
+    )
+    expect(long.message).toMatch(/Branch 'long' holds 22 commits that are not on the base branch/)
+  })
+
+  test('the action\u2019s branch with a reviewer\u2019s edit to the snapshot on top is still updated', async () => {
+    const { gh, octokit, log } = await setup()
+    await publishSnapshot(octokit, request(await snapshot(V1)), log)
+    await gh.commitFiles(
+      'genesys-snapshot',
+      { 'genesys/queues/Sales.yaml': 'name: Sales\n# note\n' },
+      'Review'
+    )
+    const result = await publishSnapshot(
+      octokit,
+      request(await snapshot({ ...V1, 'queues/Sales.yaml': 'name: Sales\nacw: 5\n' })),
+      log
+    )
+    expect(result.operation).toBe('updated')
+    expect(await parentsOf(gh, result.commitSha!)).toEqual([await branchHead(gh, 'main')])
+  })
+
+  test('with a nested snapshot path, work beside the snapshot folder counts as someone\u2019s', async () => {
+    const { gh, octokit, log } = await setup()
+    const nested = { snapshotPath: 'config/genesys' }
+    await publishSnapshot(octokit, request(await snapshot(V1), nested), log)
+    // Inside the folder: the action's to rewrite.
+    await gh.commitFiles('genesys-snapshot', { 'config/genesys/extra.md': 'x\n' })
+    const ok = await publishSnapshot(
+      octokit,
+      request(await snapshot({ ...V1, 'queues/X.yaml': 'name: X\n' }), nested),
+      log
+    )
+    expect(ok.operation).toBe('updated')
+    // Beside it, in the same parent folder: someone's.
+    const theirs = await gh.commitFiles('genesys-snapshot', { 'config/other.yaml': 'x: 1\n' })
+    const error = await publishSnapshot(
+      octokit,
+      request(await snapshot({ ...V1, 'queues/Y.yaml': 'name: Y\n' }), nested),
+      log
+    ).catch(e => e)
+    expect(error.message).toMatch(/which changes config\/other.yaml \(outside config\/genesys\/\)/)
+    expect(await branchHead(gh, 'genesys-snapshot')).toBe(theirs)
+  })
+
+  test('a pull request from someone\u2019s branch is not closed when the base already has the snapshot', async () => {
+    const { gh, octokit, log } = await setup()
+    const onMain = Object.fromEntries(
+      Object.entries({ ...V1, 'manifest.json': manifestFor(Object.keys(V1)) }).map(([p, c]) => [
+        `genesys/${p}`,
+        c
+      ])
+    )
+    await gh.commitFiles('main', onMain, 'Snapshot by hand')
+    // Someone's feature branch, with a pull request of its own into main.
+    await gh.commitFiles('feature', { 'src/app.ts': 'export {}\n' }, 'Feature work')
+    await octokit.rest.pulls.create({
+      owner: 'acme',
+      repo: 'contact-center',
+      head: 'feature',
+      base: 'main',
+      title: 'Feature'
+    })
+    const mark = gh.requests().length
+    const error = await publishSnapshot(
+      octokit,
+      request(await snapshot(V1), { branch: 'feature' }),
+      log
+    ).catch(e => e)
+    expect(error.message).toMatch(/Branch 'feature' holds commit/)
+    expect(gh.pulls()[0].state).toBe('open')
+    expect(await branchHead(gh, 'feature')).toBeDefined()
+    expect(writesSince(gh, mark)).toEqual([])
+  })
+
   test('a truncated recursive tree listing is completed folder by folder', async () => {
     const { gh, octokit, log } = await setup({ treeEntryLimit: 3 })
     const first = await publishSnapshot(octokit, request(await snapshot(V1)), log)
@@ -556,10 +653,10 @@ describe('publishSnapshot under faults', () => {
     ).toBe(true)
   })
 
-  test('a branch moved under the update is re-read and updated again', async () => {
+  test('a branch another snapshot run moved under the update is re-read and updated again', async () => {
     const { gh, octokit, log } = await setup()
     await publishSnapshot(octokit, request(await snapshot(V1)), log)
-    gh.setFaults({ moveBranchOnUpdate: true })
+    gh.setFaults({ moveBranchOnUpdate: { path: 'genesys/CONCURRENT.md' } })
     const mark = gh.requests().length
     const result = await publishSnapshot(
       octokit,
@@ -573,7 +670,25 @@ describe('publishSnapshot under faults', () => {
       .filter(r => r.method === 'PATCH' && r.path.includes('/git/refs/'))
     expect(patches.map(r => r.status)).toEqual([422, 200])
     expect(await branchHead(gh, 'genesys-snapshot')).toBe(result.commitSha)
-    expect(await gh.readFile('genesys-snapshot', 'CONCURRENT.md')).toBeUndefined()
+    expect(await gh.readFile('genesys-snapshot', 'genesys/CONCURRENT.md')).toBeUndefined()
+  })
+
+  test('someone\u2019s push under the update is left in place, with the pull request', async () => {
+    const { gh, octokit, log } = await setup()
+    const first = await publishSnapshot(octokit, request(await snapshot(V1)), log)
+    gh.setFaults({ moveBranchOnUpdate: true })
+    const error = await publishSnapshot(
+      octokit,
+      request(await snapshot({ ...V1, 'skills/English.yaml': 'name: English\nlevel: 2\n' }), { body: 'New' }),
+      log
+    ).catch(e => e)
+    expect(error).toBeInstanceOf(GitHubPublishError)
+    expect(error.message).toMatch(
+      /Branch 'genesys-snapshot' holds commit [0-9a-f]{7}, which changes CONCURRENT.md/
+    )
+    expect(error.message).toMatch(/Set the branch input to a branch used only for snapshots/)
+    expect(await gh.readFile('genesys-snapshot', 'CONCURRENT.md')).toBeDefined()
+    expect(gh.pulls().find(p => p.number === first.number)!.body).not.toBe('New')
   })
 
   test('a base moved during the commit is rebuilt on its new head', async () => {

@@ -122,10 +122,14 @@ describe('transient GitHub faults end in the clean snapshot', () => {
 
   report.test(
     'github',
-    'The PR branch moves under us: someone pushes while we update it (422 "Reference cannot be updated")',
+    'The PR branch moves under us: another snapshot run pushes while we update it (422 "Reference cannot be updated")',
     SAME,
     async () => {
-      const o = await run({ name: 'branch-moved', stage: 'open', ghFaults: { moveBranchOnUpdate: true } })
+      const o = await run({
+        name: 'branch-moved',
+        stage: 'open',
+        ghFaults: { moveBranchOnUpdate: { path: 'genesys/queues/Concurrent.yaml' } }
+      })
       expect(statuses(o, /^422$/)).toBe(1)
       expectSameAsClean(o, cleanOpen)
       return 'the branch read again and updated'
@@ -196,6 +200,45 @@ describe('permanent GitHub faults fail clearly and change nothing', () => {
         ghFaults: { forbidWrites: 'pull-requests' }
       })
       return expectCleanFailure(o, [/403/, /pull-requests: write/, /create and approve pull requests/])
+    }
+  )
+
+  report.test(
+    'github',
+    'Someone pushed their own work onto the PR branch (a commit outside the snapshot folder)',
+    `Failed step naming the branch, the commit and the file, and what to set; ${UNTOUCHED}`,
+    async () => {
+      const o = await run({
+        name: 'foreign-commit',
+        stage: 'open',
+        prepareGitHub: async gh => {
+          await gh.commitFiles(BRANCH, { 'docs/runbook.md': '# Runbook\n' }, 'Runbook')
+        }
+      })
+      return expectCleanFailure(o, [
+        new RegExp(`Branch '${BRANCH}' holds commit [0-9a-f]{7}, which changes docs/`),
+        /branch input/
+      ])
+    }
+  )
+
+  report.test(
+    'github',
+    'The branch input names someone\u2019s branch (branch: develop, one commit of work on it)',
+    `Failed step naming the branch and the commit, and what to set; ${UNTOUCHED}`,
+    async () => {
+      const o = await run({
+        name: 'foreign-branch',
+        stage: 'merged',
+        inputs: { branch: 'develop' },
+        prepareGitHub: async gh => {
+          await gh.commitFiles('develop', { 'src/app.ts': 'export {}\n' }, 'Feature work')
+        }
+      })
+      return expectCleanFailure(o, [
+        /Branch 'develop' holds commit [0-9a-f]{7}, which changes src\//,
+        /branch input/
+      ])
     }
   )
 

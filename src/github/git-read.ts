@@ -149,3 +149,78 @@ export async function readBlob(octokit: Octokit, repo: Repo, sha: string): Promi
   const { data } = await read(`blob ${sha}`, () => octokit.rest.git.getBlob({ ...repo, file_sha: sha }))
   return data.encoding === 'base64' ? Buffer.from(data.content, 'base64') : Buffer.from(data.content, 'utf8')
 }
+
+/** Most commits of its own a snapshot branch may hold beyond its base (each one a snapshot run). */
+const MAX_OWN_COMMITS = 20
+
+/**
+ * The first path outside `folder` whose entry differs between two trees, or undefined when they
+ * differ inside `folder` only. Walks one level per segment of `folder`; a tree that lacks the
+ * level counts as empty, so a folder created along with other files still shows those files.
+ */
+export async function changedOutside(
+  octokit: Octokit,
+  repo: Repo,
+  treeA: string | undefined,
+  treeB: string | undefined,
+  folder: string
+): Promise<string | undefined> {
+  const level = async (sha: string | undefined) => {
+    if (sha === undefined) return new Map<string, { sha?: string; mode?: string; type?: string }>()
+    const { data } = await read(`tree ${sha}`, () => octokit.rest.git.getTree({ ...repo, tree_sha: sha }))
+    return new Map(data.tree.map(e => [e.path ?? '', { sha: e.sha, mode: e.mode, type: e.type }]))
+  }
+  let [a, b] = [treeA, treeB]
+  let prefix = ''
+  for (const segment of folder.split('/').filter(s => s !== '')) {
+    if (a === b) return undefined
+    const [la, lb] = await Promise.all([level(a), level(b)])
+    for (const name of [...new Set([...la.keys(), ...lb.keys()])].sort()) {
+      if (name === segment) continue
+      const [x, y] = [la.get(name), lb.get(name)]
+      if (x?.sha !== y?.sha || x?.mode !== y?.mode)
+        return `${prefix}${name}${(x ?? y)?.type === 'tree' ? '/' : ''}`
+    }
+    const [na, nb] = [la.get(segment), lb.get(segment)]
+    a = na?.type === 'tree' ? na.sha : undefined
+    b = nb?.type === 'tree' ? nb.sha : undefined
+    prefix += `${segment}/`
+  }
+  return undefined
+}
+
+/**
+ * What `headSha` holds beyond `baseSha` that is not a snapshot: a merge, a commit that changes
+ * something outside `folder`, or more commits than snapshot runs would leave. Undefined when every
+ * commit it has of its own changes `folder` alone, so resetting the branch loses nothing else.
+ */
+export async function foreignWork(
+  octokit: Octokit,
+  repo: Repo,
+  baseSha: string,
+  headSha: string,
+  folder: string
+): Promise<string | undefined> {
+  const { data } = await read(`how ${headSha.slice(0, 7)} compares with ${baseSha.slice(0, 7)}`, () =>
+    octokit.rest.repos.compareCommitsWithBasehead({
+      ...repo,
+      basehead: `${baseSha}...${headSha}`,
+      per_page: 1
+    })
+  )
+  const ahead = data.ahead_by
+  if (ahead === 0) return undefined
+  if (ahead > MAX_OWN_COMMITS) return `${ahead} commits that are not on the base branch`
+  let commit = await readCommit(octokit, repo, headSha)
+  let sha = headSha
+  for (let i = 0; i < ahead; i++) {
+    if (commit.parents.length !== 1) return `a merge commit (${sha.slice(0, 7)})`
+    const parent = await readCommit(octokit, repo, commit.parents[0])
+    const outside = await changedOutside(octokit, repo, commit.treeSha, parent.treeSha, folder)
+    if (outside !== undefined)
+      return `commit ${sha.slice(0, 7)}, which changes ${outside} (outside ${folder}/)`
+    sha = commit.parents[0]
+    commit = parent
+  }
+  return undefined
+}

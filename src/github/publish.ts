@@ -11,6 +11,7 @@ import { GitHubPublishError, requestMessage, requestStatus, write } from './erro
 import {
   branchSha,
   defaultBranch,
+  foreignWork,
   readBlob,
   readCommit,
   readFolder,
@@ -239,7 +240,9 @@ async function pointBranch(
   branch: string,
   commit: string,
   exists: boolean,
-  log: Log
+  log: Log,
+  /** Checks a head the branch turned out to have moved to before it is overwritten. */
+  guard: (head: string) => Promise<void>
 ): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -258,6 +261,7 @@ async function pointBranch(
       }
       const now = await branchSha(octokit, repo, branch)
       if (now === commit) return
+      if (now !== undefined) await guard(now)
       log.info(`Branch ${branch} changed while being updated (${requestMessage(error)}); retrying.`)
       exists = now !== undefined
     }
@@ -302,6 +306,25 @@ async function deleteBranch(octokit: Octokit, repo: Repo, branch: string, log: L
 }
 
 /**
+ * Refuses to reset or delete a branch that holds work other than this action's snapshots: a branch
+ * input that names someone's branch must not cost them their commits.
+ */
+async function ensureSnapshotBranch(
+  octokit: Octokit,
+  repo: Repo,
+  branch: string,
+  head: string,
+  baseSha: string,
+  folder: string
+): Promise<void> {
+  const why = await foreignWork(octokit, repo, baseSha, head, folder)
+  if (why === undefined) return
+  throw new GitHubPublishError(
+    `Branch '${branch}' holds ${why}: work this action did not make. The action resets its branch to the base branch plus the new snapshot on every run, so it leaves '${branch}' and its pull request alone. Set the branch input to a branch used only for snapshots (the default is genesys-snapshot), or delete '${branch}' if nothing on it is needed.`
+  )
+}
+
+/**
  * Commits the snapshot on top of the base branch into `branch` and opens or refreshes the PR;
  * closes the PR when the base already has the snapshot. See the contract's "Pull request" section.
  */
@@ -341,6 +364,8 @@ export async function publishSnapshot(
         log.info(`${base} already has this snapshot; no pull request needed.`)
         return { operation: 'none', ...files }
       }
+      const head = await branchSha(octokit, repo, request.branch)
+      if (head !== undefined) await ensureSnapshotBranch(octokit, repo, request.branch, head, baseSha, folder)
       log.info(`${base} already has this snapshot; closing pull request #${open.number}.`)
       await closePull(octokit, repo, open)
       await deleteBranch(octokit, repo, request.branch, log)
@@ -376,6 +401,8 @@ export async function publishSnapshot(
       return result(operation, pull, head.commitSha, files)
     }
 
+    if (headSha !== undefined)
+      await ensureSnapshotBranch(octokit, repo, request.branch, headSha, baseSha, folder)
     for (const f of [...baseState.files.values(), ...(head?.files.values() ?? [])]) uploaded.add(f.sha)
     const baseModes = new Map([...baseState.files].map(([path, f]) => [path, f.mode]))
     const treeSha = await createSnapshotTree(
@@ -402,7 +429,9 @@ export async function publishSnapshot(
       log.info(`${base} moved while the snapshot commit was being made; rebuilding on its new head.`)
       continue
     }
-    await pointBranch(octokit, repo, request.branch, commit.sha, headSha !== undefined, log)
+    await pointBranch(octokit, repo, request.branch, commit.sha, headSha !== undefined, log, moved =>
+      ensureSnapshotBranch(octokit, repo, request.branch, moved, baseSha, folder)
+    )
     log.info(`Branch ${request.branch} now at ${commit.sha}.`)
 
     try {

@@ -261,6 +261,22 @@ export class GitStore {
     }
   }
 
+  /** The best common ancestor of two commits, or undefined when their histories never meet. */
+  async mergeBase(a: string, b: string): Promise<string | undefined> {
+    try {
+      return await this.text(['merge-base', a, b])
+    } catch (error) {
+      if (error instanceof GitError && error.code === 1) return undefined
+      throw error
+    }
+  }
+
+  /** Commits reachable from `to` and not from `from`, oldest first (git rev-list --reverse from..to). */
+  async commitsBetween(from: string, to: string): Promise<string[]> {
+    const out = await this.text(['rev-list', '--reverse', `${from}..${to}`])
+    return out === '' ? [] : out.split('\n')
+  }
+
   /** The merged tree of two commits, or undefined when they conflict. */
   async mergeTrees(ours: string, theirs: string): Promise<string | undefined> {
     try {

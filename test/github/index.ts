@@ -12,6 +12,7 @@ import { checkBody, matchOperation, type MatchedOperation } from './openapi-chec
 import {
   basicError,
   blob,
+  commitComparison,
   fullRepository,
   gitCommit,
   gitRef,
@@ -53,8 +54,11 @@ export interface Faults {
   forbidWrites?: 'contents' | 'pull-requests' | null
   /** Once: another run opens the same PR just before ours (ours gets 422 "already exists"). */
   concurrentPrOnCreate?: boolean
-  /** Once: someone pushes to the branch while we update it (422 "Reference cannot be updated"). */
-  moveBranchOnUpdate?: boolean
+  /**
+   * Once: a push to the branch while we update it (422 "Reference cannot be updated"): someone's
+   * CONCURRENT.md at the root (true), or a file at the given path (another run's snapshot).
+   */
+  moveBranchOnUpdate?: boolean | { path: string }
   /** Once: the base branch gets a new commit while our commit is being created. */
   moveBaseOnCommit?: boolean
   /** These operations (by operationId, e.g. 'pulls/update') always answer this status. */
@@ -222,15 +226,17 @@ export async function startGitHubStandIn(options: StandInOptions = {}): Promise<
       committer: author
     })
     await git.updateRef(ref, sha)
+    // GitHub moves an open pull request's head (and base) with the push.
+    for (const pr of pulls) if (pr.head.ref === branch || pr.base.ref === branch) await refreshPull(pr)
     return sha
   }
 
   /** Someone else's push: a commit on top of the branch. */
-  function concurrentPush(branch: string): Promise<string> {
+  function concurrentPush(branch: string, path = 'CONCURRENT.md'): Promise<string> {
     concurrentCounter++
     return commitOnBranch(
       branch,
-      { 'CONCURRENT.md': `pushed by someone else (${concurrentCounter})\n` },
+      { [path]: `pushed by someone else (${concurrentCounter})\n` },
       'A concurrent push',
       { name: 'Someone Else', email: 'someone@example.com', date: now() }
     )
@@ -298,8 +304,9 @@ export async function startGitHubStandIn(options: StandInOptions = {}): Promise<
       if (!current) unprocessable('Reference does not exist')
       if ((await git.objectType(sha)) !== 'commit') unprocessable('Object does not exist')
       if (faults.moveBranchOnUpdate && name.startsWith('refs/heads/')) {
+        const push = faults.moveBranchOnUpdate
         faults.moveBranchOnUpdate = false
-        await concurrentPush(name.slice('refs/heads/'.length))
+        await concurrentPush(name.slice('refs/heads/'.length), push === true ? undefined : push.path)
         unprocessable('Reference cannot be updated')
       }
       if (body.force !== true && !(await git.isAncestor(current!, sha)))
@@ -451,6 +458,33 @@ export async function startGitHubStandIn(options: StandInOptions = {}): Promise<
       const sha = m.params.commit_sha
       if ((await git.objectType(sha)) !== 'commit') fail(404, 'Not Found', `${DOCS_GIT}/commits#get-a-commit`)
       return { status: 200, body: gitCommit(site, await git.readCommit(sha), verified.has(sha)) }
+    },
+
+    'repos/compare-commits-with-basehead': async (m, body, query) =>
+      handlers['repos/compare-commits'](m, body, query),
+    'repos/compare-commits': async m => {
+      // BASE...HEAD (three dots: from their merge base); refs or shas.
+      const parts =
+        m.params.base !== undefined
+          ? ['', m.params.base, m.params.head]
+          : /^(.+?)\.\.\.(.+)$/.exec(m.params.basehead ?? '')
+      if (!parts) fail(404, 'Not Found', 'https://docs.github.com/rest/commits/commits#compare-two-commits')
+      const [base, head] = [await resolveCommit(parts![1]), await resolveCommit(parts![2])]
+      if (!base || !head)
+        fail(404, 'Not Found', 'https://docs.github.com/rest/commits/commits#compare-two-commits')
+      const mergeBase = await git.mergeBase(base!, head!)
+      if (!mergeBase) fail(404, `No common ancestor between ${parts![1]} and ${parts![2]}.`)
+      const ahead = await git.commitsBetween(base!, head!)
+      const behind = await git.commitsBetween(head!, base!)
+      return {
+        status: 200,
+        body: commitComparison(site, {
+          base: await git.readCommit(base!),
+          mergeBase: await git.readCommit(mergeBase!),
+          commits: await Promise.all(ahead.map(sha => git.readCommit(sha))),
+          behindBy: behind.length
+        })
+      }
     },
 
     'pulls/list': async (_m, _body, query) => {

@@ -12,6 +12,7 @@ export type SimpleUser = Schemas['simple-user']
 export type GitRef = Schemas['git-ref']
 export type GitTree = Schemas['git-tree']
 export type GitCommit = Schemas['git-commit']
+export type CommitComparison = Schemas['commit-comparison']
 export type ShortBlob = Schemas['short-blob']
 export type Blob = Schemas['blob']
 export type Label = Schemas['label']
@@ -206,6 +207,62 @@ export function gitCommit(site: Site, commit: CommitObject, verified: boolean): 
           verified_at: commit.committer.date
         }
       : { verified: false, reason: 'unsigned', signature: null, payload: null, verified_at: null }
+  }
+}
+
+/** A commit as the repos API gives it (compare, commits): the git commit wrapped with links. */
+function restCommit(site: Site, commit: CommitObject): Schemas['commit'] {
+  const repo = `${site.api}/repos/${site.owner}/${site.repo}`
+  const html = `${site.html}/${site.owner}/${site.repo}/commit`
+  return {
+    url: `${repo}/commits/${commit.sha}`,
+    sha: commit.sha,
+    node_id: nodeId('Commit', commit.sha),
+    html_url: `${html}/${commit.sha}`,
+    comments_url: `${repo}/commits/${commit.sha}/comments`,
+    commit: {
+      url: `${repo}/git/commits/${commit.sha}`,
+      author: commit.author,
+      committer: commit.committer,
+      message: commit.message,
+      comment_count: 0,
+      tree: { sha: commit.tree, url: `${repo}/git/trees/${commit.tree}` }
+    },
+    author: null,
+    committer: null,
+    parents: commit.parents.map(p => ({ sha: p, url: `${repo}/commits/${p}`, html_url: `${html}/${p}` }))
+  }
+}
+
+/** GET compare/{base}...{head}: how head stands to base, from their merge base. */
+export function commitComparison(
+  site: Site,
+  c: { base: CommitObject; mergeBase: CommitObject; commits: CommitObject[]; behindBy: number }
+): CommitComparison {
+  const repo = `${site.api}/repos/${site.owner}/${site.repo}`
+  const range = `${c.base.sha}...${c.commits.at(-1)?.sha ?? c.base.sha}`
+  const ahead = c.commits.length
+  return {
+    url: `${repo}/compare/${range}`,
+    html_url: `${site.html}/${site.owner}/${site.repo}/compare/${range}`,
+    permalink_url: `${site.html}/${site.owner}/${site.repo}/compare/${range}`,
+    diff_url: `${site.html}/${site.owner}/${site.repo}/compare/${range}.diff`,
+    patch_url: `${site.html}/${site.owner}/${site.repo}/compare/${range}.patch`,
+    base_commit: restCommit(site, c.base),
+    merge_base_commit: restCommit(site, c.mergeBase),
+    status:
+      ahead === 0 && c.behindBy === 0
+        ? 'identical'
+        : ahead === 0
+          ? 'behind'
+          : c.behindBy === 0
+            ? 'ahead'
+            : 'diverged',
+    ahead_by: ahead,
+    behind_by: c.behindBy,
+    total_commits: ahead,
+    // GitHub lists at most 250 of them, oldest first.
+    commits: c.commits.slice(0, 250).map(commit => restCommit(site, commit))
   }
 }
 

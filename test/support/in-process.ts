@@ -365,6 +365,8 @@ export interface CaseSpec {
   /** Changes to the org made after the stage's own (e.g. a flow published again). */
   prepareSim?: (sim: SimOrg) => void
   ghFaults?: GitHubFaults
+  /** Changes to the repository made after the stage's own (e.g. someone's commits on a branch). */
+  prepareGitHub?: (gh: GitHubStandIn) => Promise<void>
   inputs?: Record<string, string>
   client?: Partial<GenesysClientOptions>
   octokit?: Partial<OctokitOptions>
@@ -385,6 +387,7 @@ export async function runCase(scenario: Scenario, spec: CaseSpec): Promise<CaseO
   const { gh, workspace } = await scenario.start(spec.stage, spec.name)
   try {
     spec.prepareSim?.(sim)
+    await spec.prepareGitHub?.(gh)
     if (spec.faults) sim.setFaults(spec.faults)
     if (spec.ghFaults) gh.setFaults(spec.ghFaults)
     sim.resetStats()
