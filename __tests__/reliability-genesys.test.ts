@@ -294,7 +294,7 @@ describe('permanent Genesys faults fail clearly and change nothing', () => {
   report.test(
     'genesys',
     'The OAuth client lacks architect:flow:view (403 on GET /api/v2/flows)',
-    `Failed step naming the endpoint, 403 and the permission to add; ${UNTOUCHED}; no GitHub request`,
+    `Failed step naming the endpoint, 403 and the permission to add; ${UNTOUCHED}; no GitHub write (the PR branch was only read, checked before the export)`,
     async () => {
       const o = await run({
         name: 'no-flow-view',
@@ -302,7 +302,7 @@ describe('permanent Genesys faults fail clearly and change nothing', () => {
         faults: { forbiddenEndpoints: ['GET /api/v2/flows'] }
       })
       expect(o.sim.faults.forbidden).toBeGreaterThan(0)
-      expect(o.run.githubRequests).toBe(0)
+      expect(o.writes).toEqual([])
       return expectCleanFailure(o, [/GET \/api\/v2\/flows/, /403/, /architect:flow:view/])
     }
   )
@@ -310,7 +310,7 @@ describe('permanent Genesys faults fail clearly and change nothing', () => {
   report.test(
     'genesys',
     'The OAuth client lacks architect:jobExport:create (403 on POST /api/v2/flows/export/jobs)',
-    `Failed step naming the endpoint, 403 and the permission to add; ${UNTOUCHED}; no GitHub request`,
+    `Failed step naming the endpoint, 403 and the permission to add; ${UNTOUCHED}; no GitHub write (the PR branch was only read, checked before the export)`,
     async () => {
       const o = await run({
         name: 'no-export',
@@ -318,7 +318,7 @@ describe('permanent Genesys faults fail clearly and change nothing', () => {
         faults: { forbiddenEndpoints: ['POST /api/v2/flows/export/jobs'] }
       })
       expect(o.sim.faults.forbidden).toBeGreaterThan(0)
-      expect(o.run.githubRequests).toBe(0)
+      expect(o.writes).toEqual([])
       return expectCleanFailure(o, [
         /POST \/api\/v2\/flows\/export\/jobs/,
         /403/,
@@ -330,14 +330,14 @@ describe('permanent Genesys faults fail clearly and change nothing', () => {
   report.test(
     'genesys',
     'The OAuth client lacks architect:dependencyTracking:view (403 on consumedresources)',
-    `Failed step naming the endpoint, 403 and the permission to add; ${UNTOUCHED}; no GitHub request`,
+    `Failed step naming the endpoint, 403 and the permission to add; ${UNTOUCHED}; no GitHub write (the PR branch was only read, checked before the export)`,
     async () => {
       const o = await run({
         name: 'no-dependencies',
         stage: 'open',
         faults: { forbiddenEndpoints: ['GET /api/v2/architect/dependencytracking/consumedresources'] }
       })
-      expect(o.run.githubRequests).toBe(0)
+      expect(o.writes).toEqual([])
       return expectCleanFailure(o, [/consumedresources/, /403/, /architect:dependencyTracking:view/])
     }
   )
@@ -425,7 +425,7 @@ describe('permanent Genesys faults fail clearly and change nothing', () => {
   report.test(
     'genesys',
     'An export job fails for one flow every time',
-    `Failed step naming the flow and why it could not be exported; ${UNTOUCHED}; no GitHub request`,
+    `Failed step naming the flow and why it could not be exported; ${UNTOUCHED}; no GitHub write (the PR branch was only read, checked before the export)`,
     async () => {
       const o = await run({
         name: 'flow-never-exports',
@@ -433,7 +433,7 @@ describe('permanent Genesys faults fail clearly and change nothing', () => {
         prepareSim: sim => sim.setFaults({ failExportFlowIds: [exportedFlows(sim)[1].id] })
       })
       expect(o.sim.faults.failedFlow).toBeGreaterThan(0)
-      expect(o.run.githubRequests).toBe(0)
+      expect(o.writes).toEqual([])
       const flow = exportedFlows(o.simOrg)[1]
       return expectCleanFailure(o, [new RegExp(flow.id), /Could not export/, /exit code 107/])
     }
@@ -442,11 +442,11 @@ describe('permanent Genesys faults fail clearly and change nothing', () => {
   report.test(
     'genesys',
     'Export jobs never finish (stuck in Started)',
-    `Failed step naming the flows and the job timeout; ${UNTOUCHED}; no GitHub request`,
+    `Failed step naming the flows and the job timeout; ${UNTOUCHED}; no GitHub write (the PR branch was only read, checked before the export)`,
     async () => {
       const o = await run({ name: 'job-stuck', stage: 'open', faults: { stuckExportJobs: true } })
       expect(o.sim.faults.stuckPoll).toBeGreaterThan(0)
-      expect(o.run.githubRequests).toBe(0)
+      expect(o.writes).toEqual([])
       return expectCleanFailure(o, [/Could not export/, /did not finish/])
     }
   )
@@ -454,11 +454,11 @@ describe('permanent Genesys faults fail clearly and change nothing', () => {
   report.test(
     'genesys',
     'Every export download is refused (403)',
-    `Failed step naming the flows and the refused download; ${UNTOUCHED}; no GitHub request`,
+    `Failed step naming the flows and the refused download; ${UNTOUCHED}; no GitHub write (the PR branch was only read, checked before the export)`,
     async () => {
       const o = await run({ name: 'download-403', stage: 'open', faults: { downloadStatus: 403 } })
       expect(o.sim.faults.download403).toBeGreaterThan(0)
-      expect(o.run.githubRequests).toBe(0)
+      expect(o.writes).toEqual([])
       return expectCleanFailure(o, [/Could not export/, /download/, /403/])
     }
   )
@@ -518,7 +518,7 @@ describe('the org changes during the run', () => {
         }
       })
       expect(o.sim.faults.publishedDuringExport).toBeGreaterThanOrEqual(3)
-      expect(o.run.githubRequests).toBe(0)
+      expect(o.writes).toEqual([])
       return expectCleanFailure(o, [new RegExp(flowId), /published again/, /Rerun the workflow/])
     }
   )

@@ -206,7 +206,7 @@ describe('permanent GitHub faults fail clearly and change nothing', () => {
   report.test(
     'github',
     'Someone pushed their own work onto the PR branch (a commit outside the snapshot folder)',
-    `Failed step naming the branch, the commit and the file, and what to set; ${UNTOUCHED}`,
+    `Failed step before the export, naming the branch, the commit and the file, and what to set; ${UNTOUCHED}`,
     async () => {
       const o = await run({
         name: 'foreign-commit',
@@ -215,6 +215,7 @@ describe('permanent GitHub faults fail clearly and change nothing', () => {
           await gh.commitFiles(BRANCH, { 'docs/runbook.md': '# Runbook\n' }, 'Runbook')
         }
       })
+      expect(o.sim.byEndpoint['POST /api/v2/flows/export/jobs'] ?? 0).toBe(0)
       return expectCleanFailure(o, [
         new RegExp(`Branch '${BRANCH}' holds commit [0-9a-f]{7}, which changes docs/`),
         /branch input/
@@ -225,7 +226,7 @@ describe('permanent GitHub faults fail clearly and change nothing', () => {
   report.test(
     'github',
     'The branch input names someone\u2019s branch (branch: develop, one commit of work on it)',
-    `Failed step naming the branch and the commit, and what to set; ${UNTOUCHED}`,
+    `Failed step before the export, naming the branch and the commit, and what to set; ${UNTOUCHED}`,
     async () => {
       const o = await run({
         name: 'foreign-branch',
@@ -235,6 +236,7 @@ describe('permanent GitHub faults fail clearly and change nothing', () => {
           await gh.commitFiles('develop', { 'src/app.ts': 'export {}\n' }, 'Feature work')
         }
       })
+      expect(o.sim.byEndpoint['POST /api/v2/flows/export/jobs'] ?? 0).toBe(0)
       return expectCleanFailure(o, [
         /Branch 'develop' holds commit [0-9a-f]{7}, which changes src\//,
         /branch input/

@@ -16,7 +16,7 @@ import {
   type RunFacts
 } from './report/markdown.js'
 import type { createOctokit } from './github/octokit.js'
-import { baseSnapshotView, publishSnapshot, type PublishResult } from './github/publish.js'
+import { baseSnapshotView, checkPublishable, publishSnapshot, type PublishResult } from './github/publish.js'
 
 export type Octokit = ReturnType<typeof createOctokit>
 
@@ -168,6 +168,20 @@ async function runExport(inputs: Inputs, edges: PipelineEdges, outputs: Outputs)
       log.info(`Logged in to ${me.orgName} (${me.orgId}) at ${inputs.hosts!.apiUrl}`)
       return me
     })
+    // What publishing would refuse is refused now, before the export spends the org's budget.
+    const octokit = inputs.pullRequest && inputs.mode === 'snapshot' ? edges.github(inputs) : undefined
+    const { base, checkedHead } = octokit
+      ? await log.group('Checking the pull request branch', async () => {
+          const checked = await checkPublishable(octokit, {
+            ...inputs.repository!,
+            snapshotPath: inputs.path,
+            branch: inputs.branch,
+            base: inputs.base
+          })
+          log.info(`Pull request from ${inputs.branch} into ${checked.base}`)
+          return checked
+        })
+      : { base: inputs.base, checkedHead: undefined }
     const current = await readCurrentSnapshot(inputs.snapshotDir)
     if (current.exists && !current.manifest) {
       log.warning(
@@ -230,13 +244,12 @@ async function runExport(inputs: Inputs, edges: PipelineEdges, outputs: Outputs)
 
       let changes: ChangeSet
       let pr: PublishResult | undefined
-      if (inputs.pullRequest) {
-        const octokit = edges.github(inputs)
+      if (octokit) {
         const { owner, repo } = inputs.repository!
         const before = await baseSnapshotView(octokit, {
           owner,
           repo,
-          base: inputs.base,
+          base,
           snapshotPath: inputs.path
         })
         changes = await computeChanges(before, after)
@@ -250,13 +263,14 @@ async function runExport(inputs: Inputs, edges: PipelineEdges, outputs: Outputs)
               snapshotPath: inputs.path,
               files: result.files.map(p => ({ path: p, absPath: path.join(staging.dir, p) })),
               branch: inputs.branch,
-              base: inputs.base,
+              base,
               title: inputs.title,
               body: renderPullRequestBody(changes, facts()),
               commitMessage: inputs.commitMessage,
               labels: inputs.labels,
               reviewers: inputs.reviewers,
-              draft: inputs.draft
+              draft: inputs.draft,
+              checkedHead
             },
             log
           )

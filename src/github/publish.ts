@@ -53,6 +53,8 @@ export interface PublishRequest {
   labels: string[]
   reviewers: string[]
   draft: boolean
+  /** A head of `branch` that checkPublishable found to hold snapshots only (not checked again). */
+  checkedHead?: string
 }
 
 export interface PublishResult {
@@ -324,6 +326,46 @@ async function ensureSnapshotBranch(
   )
 }
 
+/** The base branch's name ('' → the default branch), refused when it is the PR branch itself. */
+async function resolveBase(
+  octokit: Octokit,
+  repo: Repo,
+  request: { branch: string; base: string }
+): Promise<string> {
+  const base = request.base || (await defaultBranch(octokit, repo))
+  if (base === request.branch) {
+    throw new GitHubPublishError(
+      `The pull request branch '${request.branch}' is the base branch; set the branch input to a branch of its own.`
+    )
+  }
+  return base
+}
+
+/**
+ * What publishing will refuse, checked before the export spends the org's request budget: a PR
+ * branch that is the base, a base that does not exist, a PR branch holding someone's work. Returns
+ * the base branch's name. Publishing checks again, since either branch may move meanwhile.
+ */
+export async function checkPublishable(
+  octokit: Octokit,
+  request: Pick<PublishRequest, 'owner' | 'repo' | 'snapshotPath' | 'branch' | 'base'>
+): Promise<{ base: string; checkedHead?: string }> {
+  const repo = { owner: request.owner, repo: request.repo }
+  const folder = normalizeFolder(request.snapshotPath)
+  const base = await resolveBase(octokit, repo, request)
+  const baseSha = await branchSha(octokit, repo, base)
+  if (!baseSha) throw missingBase(repo, base)
+  const head = await branchSha(octokit, repo, request.branch)
+  if (head !== undefined) await ensureSnapshotBranch(octokit, repo, request.branch, head, baseSha, folder)
+  return { base, checkedHead: head }
+}
+
+function missingBase(repo: Repo, base: string): GitHubPublishError {
+  return new GitHubPublishError(
+    `The base branch '${base}' does not exist in ${repo.owner}/${repo.repo}; set the base input to an existing branch.`
+  )
+}
+
 /**
  * Commits the snapshot on top of the base branch into `branch` and opens or refreshes the PR;
  * closes the PR when the base already has the snapshot. See the contract's "Pull request" section.
@@ -337,22 +379,13 @@ export async function publishSnapshot(
   const folder = normalizeFolder(request.snapshotPath)
   const local = await hashFiles(request.files)
   const wanted = new Map([...local].map(([path, f]) => [path, f.sha]))
-  const base = request.base || (await defaultBranch(octokit, repo))
-  if (base === request.branch) {
-    throw new GitHubPublishError(
-      `The pull request branch '${request.branch}' is the base branch; set the branch input to a branch of its own.`
-    )
-  }
+  const base = await resolveBase(octokit, repo, request)
 
   // Blobs uploaded by an earlier attempt are in the repository already.
   const uploaded = new Set<string>()
   for (let attempt = 1; attempt <= BASE_ATTEMPTS; attempt++) {
     const baseSha = await branchSha(octokit, repo, base)
-    if (!baseSha) {
-      throw new GitHubPublishError(
-        `The base branch '${base}' does not exist in ${repo.owner}/${repo.repo}; set the base input to an existing branch.`
-      )
-    }
+    if (!baseSha) throw missingBase(repo, base)
     const baseState = await readFolder(octokit, repo, baseSha, folder)
     const { manifest } = await readManifest(octokit, repo, baseState)
     const plan = planSnapshot(baseState.files, manifest, wanted)
@@ -365,7 +398,8 @@ export async function publishSnapshot(
         return { operation: 'none', ...files }
       }
       const head = await branchSha(octokit, repo, request.branch)
-      if (head !== undefined) await ensureSnapshotBranch(octokit, repo, request.branch, head, baseSha, folder)
+      if (head !== undefined && head !== request.checkedHead)
+        await ensureSnapshotBranch(octokit, repo, request.branch, head, baseSha, folder)
       log.info(`${base} already has this snapshot; closing pull request #${open.number}.`)
       await closePull(octokit, repo, open)
       await deleteBranch(octokit, repo, request.branch, log)
@@ -401,7 +435,7 @@ export async function publishSnapshot(
       return result(operation, pull, head.commitSha, files)
     }
 
-    if (headSha !== undefined)
+    if (headSha !== undefined && headSha !== request.checkedHead)
       await ensureSnapshotBranch(octokit, repo, request.branch, headSha, baseSha, folder)
     for (const f of [...baseState.files.values(), ...(head?.files.values() ?? [])]) uploaded.add(f.sha)
     const baseModes = new Map([...baseState.files].map(([path, f]) => [path, f.mode]))
