@@ -355,6 +355,18 @@ describe('changes, filters and faults', () => {
     const full = newWorkspace()
     await snapshot(sim, full, { incremental: 'false' })
     expect(await treeOf(path.join(full, 'genesys'))).toEqual(await treeOf(path.join(workspace, 'genesys')))
+
+    // Refused for every flow of every type: the request is at fault, and the run says so.
+    sim.setFaults({ untrackedFlowTypes: [...new Set(live.map(f => f.type))] })
+    const refused = await runInProcess({
+      sim,
+      clock: sim.clock,
+      workspace,
+      inputs: { incremental: 'false' },
+      label: 'export'
+    })
+    expect(refused.failure).toMatch(/consumedresources failed with 400/)
+    expect(await treeOf(path.join(workspace, 'genesys'))).toEqual(await treeOf(path.join(full, 'genesys')))
   })
 
   test('a called flow the OAuth client cannot see is unresolved as forbidden; once committed, it is kept with what it uses', async () => {

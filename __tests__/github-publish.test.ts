@@ -232,6 +232,31 @@ describe('publishSnapshot', () => {
     expect(log.lines.filter(l => l.level === 'warning')).toEqual([])
   })
 
+  test('labels added to the input later reach the open PR once; reviewers are not asked again', async () => {
+    const { gh, octokit, log } = await setup()
+    await publishSnapshot(
+      octokit,
+      request(await snapshot(V1), { labels: ['genesys'], reviewers: ['alice'] }),
+      log
+    )
+    const more = { labels: ['Genesys', 'drift'], reviewers: ['alice'] }
+    // Unchanged snapshot: only the missing label is written.
+    let mark = gh.requests().length
+    await publishSnapshot(octokit, request(await snapshot(V1), more), log)
+    expect(writesSince(gh, mark).map(r => `${r.method} ${r.path}`)).toEqual([
+      'POST /repos/acme/contact-center/issues/1/labels'
+    ])
+    expect(gh.pulls()[0].labels).toEqual(['genesys', 'drift'])
+    // A changed snapshot with every label there: no label or reviewer request.
+    mark = gh.requests().length
+    await publishSnapshot(
+      octokit,
+      request(await snapshot({ ...V1, 'queues/Z.yaml': 'name: Z\n' }), more),
+      log
+    )
+    expect(writesSince(gh, mark).filter(r => /labels|requested_reviewers/.test(r.path))).toEqual([])
+  })
+
   test('unchanged rerun makes no write at all', async () => {
     const { gh, octokit, log } = await setup()
     const files = await snapshot(V1)

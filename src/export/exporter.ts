@@ -352,6 +352,10 @@ export async function exportOrg(
     }
 
     let looked = 0
+    // Lookups dependency tracking answered, and the types of the flows it would not answer for: a
+    // refusal of every flow of several types is the run's problem (a request it does not take), not theirs.
+    let answered = 0
+    const unread: { types: Set<string>; first?: unknown } = { types: new Set() }
     const visitFlows = async (flows: Flow[]): Promise<void> => {
       for (const flow of flows) nodes.set(ref('flow', flow.id), flowNode(flow))
       // Reuse is decided from the workspace alone (no request), so exports start at once.
@@ -388,6 +392,8 @@ export async function exportOrg(
         } catch (error) {
           const why = unreadDependencies(error)
           if (why === undefined) throw error
+          unread.types.add(flow.type)
+          unread.first ??= error
           // An answer about this flow alone (its type untracked, its version not indexed yet): the
           // flow is still exported, and what the committed snapshot says it uses is kept, so nothing
           // reached only through it reads as deleted. If the flow itself is gone, its export says so.
@@ -414,6 +420,7 @@ export async function exportOrg(
           node.refs.set(to, { name: dep.name, reportedDeleted: dep.deleted === true || undefined })
         }
         follow(node)
+        answered++
         looked++
         if (looked % 500 === 0) log.info(`dependencies read for ${looked} flows`)
       })
@@ -431,6 +438,7 @@ export async function exportOrg(
           stopIfFailed()
         }
         await Promise.all([skills.settle(), actions.settle()])
+        if (answered === 0 && unread.types.size >= 2) throw unread.first
       } catch (error) {
         // Nothing may outlive the run: export jobs stop at their next step, no new batch starts and
         // the reads under way finish.

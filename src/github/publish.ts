@@ -20,7 +20,15 @@ import {
   type Repo
 } from './git-read.js'
 import type { Octokit } from './octokit.js'
-import { closePull, findOpenPull, fitBody, openPull, updatePull, type PullRef } from './pull-requests.js'
+import {
+  addMissingLabels,
+  closePull,
+  findOpenPull,
+  fitBody,
+  openPull,
+  updatePull,
+  type PullRef
+} from './pull-requests.js'
 import {
   gitBlobSha,
   isSnapshotPath,
@@ -416,6 +424,7 @@ export async function publishSnapshot(
       (await headIsCurrent(octokit, repo, folder, head, baseState, plannedFolder(baseState.files, plan)))
     ) {
       if (open) {
+        await addMissingLabels(octokit, repo, open, request.labels, log)
         // A run stopped between moving the branch and updating the PR leaves the PR describing the
         // snapshot before: bring its title and body up to date (no write when they already are).
         if (open.title !== request.title || open.body !== fitBody(request.body)) {
@@ -471,6 +480,7 @@ export async function publishSnapshot(
     try {
       if (open) {
         const pull = await updatePull(octokit, repo, open, request)
+        await addMissingLabels(octokit, repo, open, request.labels, log)
         return result('updated', pull, commit.sha, files)
       }
       const { pull, operation } = await openPull(octokit, repo, { ...request, base }, log)

@@ -13,6 +13,7 @@ export interface PullRef {
 export interface OpenPull extends PullRef {
   title: string
   body: string
+  labels: string[]
 }
 
 /** GitHub refuses bodies over 65,536 characters. */
@@ -41,7 +42,13 @@ export async function findOpenPull(
     })
     const pull = data.find(p => p.head.ref === branch && p.base.ref === base)
     return pull
-      ? { number: pull.number, url: pull.html_url, title: pull.title, body: pull.body ?? '' }
+      ? {
+          number: pull.number,
+          url: pull.html_url,
+          title: pull.title,
+          body: pull.body ?? '',
+          labels: pull.labels.map(l => l.name)
+        }
       : undefined
   } catch (error) {
     throw describeWriteFailure(`list the pull requests of ${repo.owner}/${repo.repo}`, 'pull-requests', error)
@@ -142,16 +149,7 @@ async function decorate(
   wanted: NewPull,
   log: Log
 ): Promise<void> {
-  if (wanted.labels.length > 0) {
-    try {
-      await octokit.rest.issues.addLabels({ ...repo, issue_number: pull.number, labels: wanted.labels })
-    } catch (error) {
-      log.warning(
-        `Could not label pull request #${pull.number} with ${wanted.labels.join(', ')}: ${describe(error)} ` +
-          'The token needs `permissions: pull-requests: write` (or issues: write).'
-      )
-    }
-  }
+  await addLabels(octokit, repo, pull, wanted.labels, log)
   const users = wanted.reviewers.filter(r => !r.includes('/'))
   // "org/team" names a team; GitHub takes its slug.
   const teams = wanted.reviewers.filter(r => r.includes('/')).map(r => r.slice(r.indexOf('/') + 1))
@@ -170,6 +168,46 @@ async function decorate(
       )
     }
   }
+}
+
+async function addLabels(
+  octokit: Octokit,
+  repo: Repo,
+  pull: PullRef,
+  labels: string[],
+  log: Log
+): Promise<void> {
+  if (labels.length === 0) return
+  try {
+    await octokit.rest.issues.addLabels({ ...repo, issue_number: pull.number, labels })
+  } catch (error) {
+    log.warning(
+      `Could not label pull request #${pull.number} with ${labels.join(', ')}: ${describe(error)} ` +
+        'The token needs `permissions: pull-requests: write` (or issues: write).'
+    )
+  }
+}
+
+/**
+ * An open PR gets the labels input added to it when it lacks some (the input changed since the PR
+ * was opened, or someone took one off). Reviewers are not asked again: that would ask people who
+ * have already reviewed for another review on every run.
+ */
+export async function addMissingLabels(
+  octokit: Octokit,
+  repo: Repo,
+  pull: OpenPull,
+  labels: string[],
+  log: Log
+): Promise<void> {
+  const has = new Set(pull.labels.map(l => l.toLowerCase()))
+  await addLabels(
+    octokit,
+    repo,
+    pull,
+    labels.filter(l => !has.has(l.toLowerCase())),
+    log
+  )
 }
 
 function describe(error: unknown): string {
