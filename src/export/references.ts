@@ -1,6 +1,9 @@
 import type { ResourceRef } from '../snapshot/model.js'
 
-/** Dependency-tracking types that name a flow: every flow type + 'FLOW', and WORKFLOW as it is. */
+/**
+ * Dependency-tracking types that name a flow: every flow type + 'FLOW', and WORKFLOW as it is. Any
+ * such type counts, also one newer than this action, so a flow of a new type is still followed.
+ */
 export function flowTypeOfDependencyType(type: string): string | undefined {
   const upper = type.toUpperCase()
   if (upper === 'WORKFLOW') return 'workflow'
@@ -52,28 +55,3 @@ export function queueReferences(queue: unknown): { ref: ResourceRef; name?: stri
   const self = typeof q.id === 'string' ? `queue:${q.id}` : undefined
   return out.filter(r => r.ref !== self)
 }
-
-/** Resource types worth asking dependency tracking for (the rest are not exported). */
-export const TRACKED_RESOURCE_TYPES = [
-  'QUEUE',
-  'ACDSKILL',
-  'DATAACTION',
-  'BOTFLOW',
-  'COMMONMODULEFLOW',
-  'DIGITALBOTFLOW',
-  'INBOUNDCALLFLOW',
-  'INBOUNDCHATFLOW',
-  'INBOUNDEMAILFLOW',
-  'INBOUNDSHORTMESSAGEFLOW',
-  'INQUEUECALLFLOW',
-  'INQUEUEEMAILFLOW',
-  'INQUEUESHORTMESSAGEFLOW',
-  'OUTBOUNDCALLFLOW',
-  'SECURECALLFLOW',
-  'SURVEYINVITEFLOW',
-  'VOICEFLOW',
-  'VOICEMAILFLOW',
-  'VOICESURVEYFLOW',
-  'WORKFLOW',
-  'WORKITEMFLOW'
-]

@@ -1,4 +1,3 @@
-import { FLOW_TYPES } from '../inputs.js'
 import type { GenesysClient } from './client.js'
 import type { DataAction, Dependency, Flow, Queue, Skill } from './types.js'
 
@@ -32,18 +31,6 @@ export function getFlow(client: GenesysClient, id: string): Promise<Flow | { sta
 export function flowObjectType(type: string): string {
   const upper = type.toUpperCase()
   return upper === 'WORKFLOW' ? upper : `${upper}FLOW`
-}
-
-/**
- * Flow type (upper case, as Flow.type) of a dependency type, or undefined when the dependency is not
- * a flow (QUEUE, ACDSKILL, DATAACTION, ...).
- */
-export function flowTypeOfDependency(dependencyType: string): string | undefined {
-  const upper = dependencyType.toUpperCase()
-  const known = (t: string): boolean => (FLOW_TYPES as readonly string[]).includes(t.toLowerCase())
-  if (upper === 'WORKFLOW') return upper
-  if (upper.endsWith('FLOW') && known(upper.slice(0, -4))) return upper.slice(0, -4)
-  return undefined
 }
 
 /** What a published flow version uses (all pages), optionally only some resource types. */
