@@ -337,10 +337,14 @@ export class Scenario {
  * servers and Genesys's per-request context ids vary, nothing else does.
  */
 export function stableMessage(text: string): string {
-  return text
-    .replace(/http:\/\/127\.0\.0\.1:\d+/g, 'http://127.0.0.1:<port>')
-    .replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:<port>')
-    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '<id>')
+  return (
+    text
+      .replace(/http:\/\/127\.0\.0\.1:\d+/g, 'http://127.0.0.1:<port>')
+      .replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:<port>')
+      .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '<id>')
+      // Commits made during a case carry its time in their ids.
+      .replace(/\bcommit [0-9a-f]{7,40}\b/g, 'commit <sha>')
+  )
 }
 
 /** How a case ended, and the state before and after it. */
