@@ -6,6 +6,7 @@ import path from 'node:path'
 import { VirtualClock } from '../src/common/clock.js'
 import { Emissions, knownSecrets, type Secret } from '../test/support/reliability-emissions.js'
 import {
+  BRANCH,
   expectCleanFailure,
   expectSameAsClean,
   publishedFlows,
@@ -19,6 +20,7 @@ import {
   type CaseSpec
 } from '../test/support/in-process.js'
 import { ReliabilityReport } from '../test/support/reliability-report.js'
+import type { GitHubStandIn } from '../test/github/index.js'
 import { startSimOrg, type SimOrg } from '../test/sim/index.js'
 
 const report = new ReliabilityReport('reliability-genesys')
@@ -460,6 +462,61 @@ describe('permanent Genesys faults fail clearly and change nothing', () => {
       expect(o.sim.faults.download403).toBeGreaterThan(0)
       expect(o.writes).toEqual([])
       return expectCleanFailure(o, [/Could not export/, /download/, /403/])
+    }
+  )
+})
+
+describe('dependency tracking refuses some flows', () => {
+  report.test(
+    'genesys',
+    'Dependency tracking answers 400 "Invalid objectType" for every flow of one type',
+    'Step succeeds with one warning per such flow; those flows keep the dependencies the committed snapshot lists and are marked dependenciesNotRead; every other file as a clean run leaves it',
+    async () => {
+      type Entry = {
+        kind: string
+        id: string
+        type?: string
+        dependsOn: string[]
+        dependenciesNotRead?: string
+      }
+      type Manifest = { resources: Entry[] }
+      // The manifests on main (committed) and on the PR branch once the run is done.
+      const manifests = async (gh: GitHubStandIn) => ({
+        committed: JSON.parse((await gh.readFile('main', 'genesys/manifest.json'))!) as Manifest,
+        published: JSON.parse((await gh.readFile(BRANCH, 'genesys/manifest.json'))!) as Manifest
+      })
+      const reference = await run({ name: 'untracked-type-reference', stage: 'open', inspect: manifests })
+      const { committed, published: fresh } = reference.inspected as Awaited<ReturnType<typeof manifests>>
+      const before = new Map(committed.resources.map(r => [r.id, r]))
+      // A type whose flows use what the committed snapshot says they use: kept, that is still right.
+      const types = [...new Set(fresh.resources.filter(r => r.kind === 'flow').map(r => r.type!))].sort()
+      const type = types.find(t =>
+        fresh.resources
+          .filter(r => r.type === t)
+          .every(r => JSON.stringify(before.get(r.id)?.dependsOn) === JSON.stringify(r.dependsOn))
+      )!
+      expect(type).toBeDefined()
+      const o = await run({
+        name: 'untracked-type',
+        stage: 'open',
+        faults: { untrackedFlowTypes: [type] },
+        inspect: manifests
+      })
+      expect(o.run.failure).toBeUndefined()
+      const unread = fresh.resources.filter(r => r.type === type)
+      expect(
+        o.run.lines.filter(l => l.level === 'warning' && /^Could not read what flow/.test(l.message))
+      ).toHaveLength(unread.length)
+      const got = (o.inspected as Awaited<ReturnType<typeof manifests>>).published.resources
+      expect(got).toEqual(
+        fresh.resources.map(r =>
+          r.type === type ? { ...r, dependenciesNotRead: 'dependency tracking answered 400' } : r
+        )
+      )
+      const others = (tree: Record<string, string>) =>
+        Object.fromEntries(Object.entries(tree).filter(([p]) => p !== 'genesys/manifest.json'))
+      expect(others(o.after.tree)).toEqual(others(clean.after.tree))
+      return `${unread.length} ${type} flows kept their committed dependencies; every other file as the clean run`
     }
   )
 })
