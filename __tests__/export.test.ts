@@ -332,6 +332,7 @@ describe('changes, filters and faults', () => {
       )
     ])
     expect(second.summary).toContain('uses: dependency tracking answered 400')
+    expect(second.summary).toContain('### Dependencies not read (1)')
     // Only the republished flow was asked about: the others of its type were reused.
     const unread = second.manifest.resources.filter(r => r.dependenciesNotRead !== undefined)
     expect(unread.map(r => r.id)).toEqual([user.id])

@@ -320,6 +320,9 @@ function factsOf(inputs: Inputs, result: ExportResult, client: GenesysClient, du
     redactions: result.redactions,
     failed: [],
     warnings: result.warnings,
+    dependenciesNotRead: result.manifest.resources
+      .filter(r => r.dependenciesNotRead !== undefined)
+      .map(r => ({ kind: r.kind, id: r.id, name: r.name, reason: r.dependenciesNotRead! })),
     durationMs,
     reused: result.reused
   }

@@ -369,6 +369,21 @@ describe('renderJobSummary', () => {
     )
   })
 
+  it('lists flows whose dependencies were not read, in the job summary and the PR body', () => {
+    const unread = facts({
+      dependenciesNotRead: [
+        { kind: 'flow', id: 'f3', name: 'Speech *flow*', reason: 'dependency tracking answered 400' }
+      ]
+    })
+    const line = '- flow **Speech \\*flow\\*** (`f3`): dependency tracking answered 400'
+    for (const md of [renderJobSummary(drift, unread), renderPullRequestBody(drift, unread)]) {
+      expect(md).toContain('### Dependencies not read (1)')
+      expect(md).toContain('keeps the dependencies the committed snapshot lists')
+      expect(md).toContain(line)
+    }
+    expect(renderPullRequestBody(drift, facts({}))).not.toContain('Dependencies not read')
+  })
+
   it('reports what was exported, skipped, failed and why, requests by endpoint, redactions and duration', () => {
     const md = renderJobSummary(
       drift,

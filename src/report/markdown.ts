@@ -33,6 +33,8 @@ export interface RunFacts {
   redactions: { file: string; count: number }[]
   failed: { kind: string; id: string; name: string; reason: string }[]
   warnings: string[]
+  /** Flows dependency tracking would not answer for: they keep the committed snapshot's dependencies. */
+  dependenciesNotRead?: { kind: string; id: string; name: string; reason: string }[]
   durationMs?: number
   /** Flows reused by incremental mode. */
   reused?: number
@@ -53,6 +55,21 @@ function countsSentence(counts: Record<ResourceKind, number>): string {
 
 function problemItem(p: { kind: string; id: string; name: string; reason: string }): string {
   return `- ${kindWord(p.kind)} ${boldName(p.name)} (${codeSpan(p.id)}): ${escapeMarkdown(p.reason)}`
+}
+
+/** Flows whose dependencies dependency tracking would not give, and what the snapshot did about it. */
+function renderDependenciesNotRead(facts: RunFacts, limit = LIST_LIMIT): string[] {
+  const flows = facts.dependenciesNotRead ?? []
+  return section(
+    `### Dependencies not read (${flows.length})`,
+    flows.length === 0
+      ? []
+      : [
+          'Architect dependency tracking would not say what these flows use. Each keeps the dependencies the committed snapshot lists for it, and the next run asks again:',
+          '',
+          ...boundedList(flows, problemItem, limit)
+        ]
+  )
 }
 
 /** A bounded list: at most LIST_LIMIT items, then "and N more". */
@@ -90,6 +107,7 @@ export function renderPullRequestBody(
     )
   }
   body.push(...renderRedactions(facts.redactions, 3))
+  body.push(...renderDependenciesNotRead(facts, 50))
   body.push(
     ...section(
       `### Not exported (${facts.failed.length})`,
@@ -252,6 +270,7 @@ export function renderJobSummary(
       boundedList(resolved, u => `- ${renderUnresolved(u, changes?.names)}`)
     )
   )
+  lines.push(...renderDependenciesNotRead(facts))
   lines.push(...section(`### Skipped (${facts.skipped.length})`, boundedList(facts.skipped, problemItem)))
   lines.push(...section(`### Failed (${facts.failed.length})`, boundedList(facts.failed, problemItem)))
   lines.push(
