@@ -510,6 +510,28 @@ describe('publishSnapshot', () => {
     expect(long.message).toMatch(/Branch 'long' holds 22 commits that are not on the base branch/)
   })
 
+  test('a branch whose history never meets the base is someone\u2019s too', async () => {
+    const { gh, octokit, log } = await setup()
+    const { execFileSync } = await import('node:child_process')
+    const git = (...args: string[]) =>
+      execFileSync('git', ['--git-dir', gh.bareRepo, ...args], {
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          GIT_AUTHOR_NAME: 'x',
+          GIT_AUTHOR_EMAIL: 'x@x',
+          GIT_COMMITTER_NAME: 'x',
+          GIT_COMMITTER_EMAIL: 'x@x'
+        }
+      }).trim()
+    const empty = git('mktree', '--missing')
+    const orphan = git('commit-tree', empty, '-m', 'Another tool')
+    git('update-ref', 'refs/heads/genesys-snapshot', orphan)
+    const error = await publishSnapshot(octokit, request(await snapshot(V1)), log).catch(e => e)
+    expect(error.message).toMatch(/Branch 'genesys-snapshot' holds a history unrelated to the base branch/)
+    expect(await branchHead(gh, 'genesys-snapshot')).toBe(orphan)
+  })
+
   test('the action\u2019s branch with a reviewer\u2019s edit to the snapshot on top is still updated', async () => {
     const { gh, octokit, log } = await setup()
     await publishSnapshot(octokit, request(await snapshot(V1)), log)

@@ -201,14 +201,22 @@ export async function foreignWork(
   headSha: string,
   folder: string
 ): Promise<string | undefined> {
-  const { data } = await read(`how ${headSha.slice(0, 7)} compares with ${baseSha.slice(0, 7)}`, () =>
-    octokit.rest.repos.compareCommitsWithBasehead({
+  let ahead: number
+  try {
+    const { data } = await octokit.rest.repos.compareCommitsWithBasehead({
       ...repo,
       basehead: `${baseSha}...${headSha}`,
       per_page: 1
     })
-  )
-  const ahead = data.ahead_by
+    ahead = data.ahead_by
+  } catch (error) {
+    // GitHub answers 404 "No common ancestor" for histories that never meet; the repository itself
+    // was just read, so that is what a 404 here means.
+    if (requestStatus(error) === 404) return 'a history unrelated to the base branch'
+    return read(`how ${headSha.slice(0, 7)} compares with ${baseSha.slice(0, 7)}`, () =>
+      Promise.reject(error)
+    )
+  }
   if (ahead === 0) return undefined
   if (ahead > MAX_OWN_COMMITS) return `${ahead} commits that are not on the base branch`
   let commit = await readCommit(octokit, repo, headSha)
