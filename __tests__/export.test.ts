@@ -370,6 +370,24 @@ describe('changes, filters and faults', () => {
     expect(await treeOf(path.join(workspace, 'genesys'))).toEqual(await treeOf(path.join(full, 'genesys')))
   })
 
+  test('a run that ends in no snapshot says nothing of the dependencies it could not read', async () => {
+    const flow = sim.org.flows.find(f => !f.deleted && f.publishedVersion)!
+    // Its lookup is refused and its export fails every time: the run fails on the export.
+    sim.setFaults({ untrackedFlowTypes: [flow.type], failExportFlowIds: [flow.id] })
+    const run = await runInProcess({
+      sim,
+      clock: sim.clock,
+      workspace: newWorkspace(),
+      inputs: {},
+      label: 'export'
+    })
+    expect(run.failure).toMatch(/Could not export/)
+    expect(
+      sim.stats().byEndpoint['GET /api/v2/architect/dependencytracking/consumedresources']
+    ).toBeGreaterThan(0)
+    expect(run.lines.filter(l => /Could not read what flow/.test(l.message))).toEqual([])
+  })
+
   test('a called flow the OAuth client cannot see is unresolved as forbidden; once committed, it is kept with what it uses', async () => {
     const published = (id: string) => {
       const f = sim.org.flow(id)

@@ -355,7 +355,10 @@ export async function exportOrg(
     // Lookups dependency tracking answered, and the types of the flows it would not answer for: a
     // refusal of every flow of several types is the run's problem (a request it does not take), not theirs.
     let answered = 0
-    const unread: { types: Set<string>; first?: unknown } = { types: new Set() }
+    const unread: { types: Set<string>; first?: unknown; warnings: string[] } = {
+      types: new Set(),
+      warnings: []
+    }
     const visitFlows = async (flows: Flow[]): Promise<void> => {
       for (const flow of flows) nodes.set(ref('flow', flow.id), flowNode(flow))
       // Reuse is decided from the workspace alone (no request), so exports start at once.
@@ -401,7 +404,8 @@ export async function exportOrg(
           const committed = previous.resources.has(key) ? committedRefs(previous, key) : undefined
           node.dependenciesNotRead = why
           for (const [to, info] of committed ?? []) node.refs.set(to, info)
-          warn(
+          // Said once the flows are exported: a 404 for a flow deleted meanwhile ends in a rerun instead.
+          unread.warnings.push(
             `Could not read what flow ${flow.name} (${flow.type}, ${flow.id}) uses: ${why}${
               error instanceof GenesysApiError && error.genesysMessage ? ` (${error.genesysMessage})` : ''
             }. ${
@@ -459,6 +463,7 @@ export async function exportOrg(
       if (failed.length > 0 || missing.length > 0) {
         throw await exportFailure(client, failed, missing)
       }
+      for (const message of unread.warnings) warn(message)
       log.info(`exported flows ${exported}/${exporter.size}`)
     })
 
