@@ -137,6 +137,13 @@ const sent = (gh: GitHubStandIn, mark = 0): string[] =>
     .slice(mark)
     .flatMap(r => r.contentPaths ?? [])
 
+/** The snapshot of `files` committed straight to main, as a person could. */
+async function commitSnapshotByHand(gh: GitHubStandIn, files: Record<string, string>): Promise<void> {
+  const all = { ...files, 'manifest.json': manifestFor(Object.keys(files)) }
+  const onMain = Object.fromEntries(Object.entries(all).map(([p, c]) => [`genesys/${p}`, c]))
+  await gh.commitFiles('main', onMain, 'Snapshot by hand')
+}
+
 async function branchHead(gh: GitHubStandIn, branch: string): Promise<string | undefined> {
   const { execFileSync } = await import('node:child_process')
   try {
@@ -360,13 +367,7 @@ describe('publishSnapshot', () => {
     const first = await publishSnapshot(octokit, request(await snapshot(V1)), log)
 
     // The same snapshot lands on main another way (a hand commit); the PR has nothing left to do.
-    const onMain = Object.fromEntries(
-      Object.entries({ ...V1, 'manifest.json': manifestFor(Object.keys(V1)) }).map(([p, c]) => [
-        `genesys/${p}`,
-        c
-      ])
-    )
-    await gh.commitFiles('main', onMain, 'Snapshot by hand')
+    await commitSnapshotByHand(gh, V1)
     const closed = await publishSnapshot(octokit, request(await snapshot(V1)), log)
     expect(closed).toMatchObject({
       operation: 'closed',
@@ -574,13 +575,7 @@ describe('publishSnapshot', () => {
 
   test('a pull request from someone\u2019s branch is not closed when the base already has the snapshot', async () => {
     const { gh, octokit, log } = await setup()
-    const onMain = Object.fromEntries(
-      Object.entries({ ...V1, 'manifest.json': manifestFor(Object.keys(V1)) }).map(([p, c]) => [
-        `genesys/${p}`,
-        c
-      ])
-    )
-    await gh.commitFiles('main', onMain, 'Snapshot by hand')
+    await commitSnapshotByHand(gh, V1)
     // Someone's feature branch, with a pull request of its own into main.
     await gh.commitFiles('feature', { 'src/app.ts': 'export {}\n' }, 'Feature work')
     await octokit.rest.pulls.create({
