@@ -284,6 +284,56 @@ describe('changes, filters and faults', () => {
     expect(sim.stats().byEndpoint['GET /api/v2/routing/queues/{queueId}'] ?? 0).toBe(0)
   })
 
+  test('a queue another queue watches or overflows to is exported with it, though no flow names it', async () => {
+    // One flow that names a queue, so most of the org's queues stay out of the snapshot.
+    const root = sim.org.flows.find(
+      f =>
+        !f.deleted &&
+        f.publishedVersion &&
+        /^[\w ]+$/.test(f.name) &&
+        f.deps.queues.some(q => sim.org.queue(q))
+    )!
+    const filters = { include: root.name }
+    const workspace = newWorkspace()
+    const first = await snapshot(sim, workspace, filters)
+    const inSnapshot = new Set(first.manifest.resources.map(r => `${r.kind}:${r.id}`))
+    const [watched, overflow] = sim.org.queues.filter(q => !inSnapshot.has(`queue:${q.id}`))
+    expect(overflow).toBeDefined()
+    const watcher = first.manifest.resources.find(r => r.kind === 'queue')!
+    sim.editQueue(watcher.id, {
+      conditionalGroupActivation: {
+        pilotRule: {
+          conditions: [{ simpleMetric: { metric: 'IdleAgentCount' }, operator: 'LessThan', value: 1 }]
+        },
+        rules: [
+          {
+            conditions: [
+              {
+                simpleMetric: { metric: 'EstimatedWaitTime', queue: { id: watched.id } },
+                operator: 'GreaterThan',
+                value: 60
+              }
+            ]
+          }
+        ]
+      },
+      conditionalGroupRouting: {
+        rules: [{ queue: { id: overflow.id }, metric: 'EstimatedWaitTime', operator: 'MeetsThreshold' }]
+      }
+    })
+    const second = await snapshot(sim, workspace, filters)
+    const resource = (id: string) => second.manifest.resources.find(r => r.kind === 'queue' && r.id === id)
+    expect(resource(watcher.id)!.dependsOn).toEqual(
+      expect.arrayContaining([`queue:${watched.id}`, `queue:${overflow.id}`])
+    )
+    for (const q of [watched, overflow]) {
+      expect(resource(q.id)?.name).toBe(q.name)
+      const text = await readFile(path.join(workspace, 'genesys', resource(q.id)!.path), 'utf8')
+      expect(text).toContain(q.id)
+    }
+    expect(await validateSnapshot(path.join(workspace, 'genesys'))).toEqual([])
+  })
+
   test('every dependsOn lists what the resource uses, unresolved references included', async () => {
     const run = await snapshot(sim, newWorkspace())
     expect(run.manifest.unresolved.length).toBeGreaterThan(0)

@@ -1,6 +1,6 @@
 import { flowObjectType } from '../genesys/api.js'
 import { FLOW_TYPES } from '../inputs.js'
-import { dependencyRef, flowTypeOfDependencyType } from './references.js'
+import { dependencyRef, flowTypeOfDependencyType, queueReferences } from './references.js'
 
 describe('dependency types', () => {
   it('inverts for every flow type, takes a newer *FLOW type as a flow, and rejects other dependency types', () => {
@@ -14,5 +14,58 @@ describe('dependency types', () => {
     }
     expect(dependencyRef({ id: 'q1', type: 'QUEUE' })).toBe('queue:q1')
     expect(dependencyRef({ id: 'u1', type: 'USERPROMPT' })).toBeUndefined()
+  })
+})
+
+describe('queueReferences', () => {
+  it('follows every field of a queue that names a skill, flow or other queue, in field order, never itself', () => {
+    const queue = {
+      id: 'q0',
+      name: 'Sales',
+      bullseye: { rings: [{ actions: { skillsToRemove: [{ id: 's1', name: 'French' }] } }, {}] },
+      queueFlow: { id: 'f1', name: 'In-queue' },
+      emailInQueueFlow: { id: 'f2' },
+      messageInQueueFlow: { id: 'f3' },
+      mediaSettings: { callback: { liveVoiceFlow: { id: 'f4' }, answeringMachineFlow: { id: 'f5' } } },
+      conditionalGroupRouting: {
+        rules: [{ queue: { id: 'q0' } }, { queue: { id: 'q1', name: 'Overflow' } }]
+      },
+      conditionalGroupActivation: {
+        pilotRule: { conditions: [{ simpleMetric: { metric: 'IdleAgentCount', queue: { id: 'q2' } } }] },
+        rules: [
+          { conditions: [{ simpleMetric: { metric: 'EstimatedWaitTime' } }] },
+          {
+            conditions: [{ simpleMetric: { metric: 'IdleAgentCount', queue: { id: 'q3', name: 'Support' } } }]
+          }
+        ]
+      },
+      directRouting: { backupQueueId: 'q4' },
+      whisperPrompt: { id: 'p1' }
+    }
+    expect(queueReferences(queue)).toEqual([
+      { ref: 'skill:s1', name: 'French' },
+      { ref: 'flow:f1', name: 'In-queue' },
+      { ref: 'flow:f2', name: undefined },
+      { ref: 'flow:f3', name: undefined },
+      { ref: 'flow:f4', name: undefined },
+      { ref: 'flow:f5', name: undefined },
+      { ref: 'queue:q1', name: 'Overflow' },
+      { ref: 'queue:q2', name: undefined },
+      { ref: 'queue:q3', name: 'Support' },
+      { ref: 'queue:q4' }
+    ])
+  })
+
+  it('takes a queue with none of these fields, or malformed ones, as pointing at nothing', () => {
+    expect(queueReferences({ id: 'q0', name: 'Plain' })).toEqual([])
+    expect(queueReferences(undefined)).toEqual([])
+    expect(
+      queueReferences({
+        id: 'q0',
+        queueFlow: 'not an object',
+        conditionalGroupActivation: { pilotRule: { conditions: [{ simpleMetric: { queue: { id: '' } } }] } },
+        directRouting: { backupQueueId: '' }
+      })
+    ).toEqual([])
   })
 })

@@ -28,7 +28,8 @@ interface Named {
 
 /**
  * What a queue object points at that the snapshot follows: skills (bullseye rings), in-queue and
- * callback flows, and other queues (conditional group routing, direct-routing backup).
+ * callback flows, and other queues (conditional group routing, the queues whose metrics conditional
+ * group activation watches, direct-routing backup).
  */
 export function queueReferences(queue: unknown): { ref: ResourceRef; name?: string }[] {
   const q = (queue ?? {}) as Record<string, unknown>
@@ -50,6 +51,12 @@ export function queueReferences(queue: unknown): { ref: ResourceRef; name?: stri
   add('flow', callback?.answeringMachineFlow)
   const rules = (q.conditionalGroupRouting as { rules?: { queue?: Named }[] } | undefined)?.rules
   for (const rule of rules ?? []) add('queue', rule.queue)
+  // Activation conditions may watch another queue's metric (simpleMetric.queue); without it they watch this one.
+  type Conditions = { conditions?: { simpleMetric?: { queue?: Named } }[] }
+  const activation = q.conditionalGroupActivation as
+    { pilotRule?: Conditions; rules?: Conditions[] } | undefined
+  for (const rule of [activation?.pilotRule, ...(activation?.rules ?? [])])
+    for (const condition of rule?.conditions ?? []) add('queue', condition.simpleMetric?.queue)
   const backup = (q.directRouting as { backupQueueId?: string } | undefined)?.backupQueueId
   if (typeof backup === 'string' && backup) out.push({ ref: `queue:${backup}` })
   const self = typeof q.id === 'string' ? `queue:${q.id}` : undefined
