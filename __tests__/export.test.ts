@@ -438,6 +438,35 @@ describe('changes, filters and faults', () => {
     expect(run.lines.filter(l => /Could not read what flow/.test(l.message))).toEqual([])
   })
 
+  test('a flow deleted as it is looked up is exported again without it, and its 404 is not reported as unread', async () => {
+    const gone = sim.org.flows.find(f => !f.deleted && f.publishedVersion)!
+    // Deleted when the first lookup or export job arrives, whichever is first: its lookup answers 404
+    // and its export fails, as when someone deletes it in Architect while the run is under way.
+    let deleted = false
+    const stop = sim.onRequest(info => {
+      const first =
+        info.key === 'POST /api/v2/flows/export/jobs' ||
+        info.key === 'GET /api/v2/architect/dependencytracking/consumedresources'
+      if (first && !deleted) {
+        deleted = true
+        sim.deleteFlow(gone.id)
+      }
+    })
+    const workspace = newWorkspace()
+    const run = await snapshot(sim, workspace).finally(stop)
+    expect(deleted).toBe(true)
+    const messages = run.lines.map(l => l.message)
+    expect(messages.some(m => /changed in Genesys Cloud while the snapshot was being made/.test(m))).toBe(
+      true
+    )
+    expect(messages.some(m => /Exporting again \(attempt 2/.test(m))).toBe(true)
+    expect(messages.filter(m => /Could not read what flow/.test(m))).toEqual([])
+    expect(run.manifest.resources.some(r => r.id === gone.id)).toBe(false)
+    expect(run.manifest.resources.some(r => r.dependenciesNotRead !== undefined)).toBe(false)
+    expect(run.summary).not.toMatch(/Dependencies not read/i)
+    expect(await validateSnapshot(path.join(workspace, 'genesys'))).toEqual([])
+  })
+
   test('a called flow the OAuth client cannot see is unresolved as forbidden; once committed, it is kept with what it uses', async () => {
     const published = (id: string) => {
       const f = sim.org.flow(id)
