@@ -116,6 +116,8 @@ describe('renderPullRequestBody', () => {
     expect(body).toContain('### Flows')
     expect(body).toContain('### Queues')
     expect(body).toContain('| Skills | 1 | 0 | 1 |')
+    // Reviewers are told that hand edits on the branch do not survive the next run.
+    expect(body).toMatch(/edit pushed to this branch inside the snapshot folder is replaced by the next run/)
   })
 
   it('says when nothing changed', () => {

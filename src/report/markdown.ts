@@ -122,7 +122,7 @@ export function renderPullRequestBody(
   )
   const footer = [
     '---',
-    `<sub>Snapshot of ${countsSentence(facts.counts)}${facts.skipped.length > 0 ? `; ${plural(facts.skipped.length, 'resource')} skipped` : ''}. Made by the Genesys Cloud snapshot action; the workflow run's job summary has the full report.</sub>`
+    `<sub>Snapshot of ${countsSentence(facts.counts)}${facts.skipped.length > 0 ? `; ${plural(facts.skipped.length, 'resource')} skipped` : ''}. Made by the Genesys Cloud snapshot action; the workflow run's job summary has the full report. The snapshot mirrors Genesys Cloud: an edit pushed to this branch inside the snapshot folder is replaced by the next run, so make changes in Genesys Cloud.</sub>`
   ]
   return fitLines(trimBlankTail(body), footer, {
     limit,
