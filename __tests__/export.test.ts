@@ -284,6 +284,25 @@ describe('changes, filters and faults', () => {
     expect(sim.stats().byEndpoint['GET /api/v2/routing/queues/{queueId}'] ?? 0).toBe(0)
   })
 
+  test('a skill Genesys keeps but marks deleted leaves the snapshot and is unresolved, "deleted"', async () => {
+    const workspace = newWorkspace()
+    const first = await snapshot(sim, workspace)
+    const skill = first.manifest.resources.find(r => r.kind === 'skill')!
+    const users = first.manifest.resources
+      .filter(r => r.dependsOn.includes(`skill:${skill.id}`))
+      .map(r => `${r.kind}:${r.id}`)
+    expect(users.length).toBeGreaterThan(0)
+    // Soft-deleted: its GET and the listing by id still answer 200, with state "deleted".
+    sim.deleteSkill(skill.id)
+    const second = await snapshot(sim, workspace)
+    expect(second.manifest.resources.some(r => r.id === skill.id)).toBe(false)
+    await expect(readFile(path.join(workspace, 'genesys', skill.path))).rejects.toThrow()
+    const unresolved = second.manifest.unresolved.filter(u => u.id === skill.id)
+    expect(unresolved.map(u => u.from).sort()).toEqual(users.sort())
+    for (const u of unresolved) expect(u).toMatchObject({ kind: 'skill', reason: 'deleted' })
+    expect(await validateSnapshot(path.join(workspace, 'genesys'))).toEqual([])
+  })
+
   test('a queue another queue watches or overflows to is exported with it, though no flow names it', async () => {
     // One flow that names a queue, so most of the org's queues stay out of the snapshot.
     const root = sim.org.flows.find(
@@ -464,6 +483,33 @@ describe('changes, filters and faults', () => {
     expect(run.manifest.resources.some(r => r.id === gone.id)).toBe(false)
     expect(run.manifest.resources.some(r => r.dependenciesNotRead !== undefined)).toBe(false)
     expect(run.summary).not.toMatch(/Dependencies not read/i)
+    expect(await validateSnapshot(path.join(workspace, 'genesys'))).toEqual([])
+  })
+
+  test('a committed flow that leaves the listing is kept while it answers 403, and goes once it answers 404', async () => {
+    const workspace = newWorkspace()
+    const first = await snapshot(sim, workspace)
+    // A flow no other resource uses: only the listing put it in the snapshot.
+    const used = new Set(first.manifest.resources.flatMap(r => r.dependsOn))
+    const hidden = first.manifest.resources.find(r => r.kind === 'flow' && !used.has(`flow:${r.id}`))!
+    const file = path.join(workspace, 'genesys', hidden.path)
+    const bytes = await readFile(file, 'utf8')
+
+    // Its division is no longer visible to the OAuth client: not listed, GET answers 403.
+    sim.setFaults({ forbiddenFlowIds: [hidden.id] })
+    sim.resetStats()
+    const second = await snapshot(sim, workspace, { incremental: 'false' })
+    expect(second.manifest.resources.find(r => r.id === hidden.id)).toEqual(hidden)
+    expect(await readFile(file, 'utf8')).toBe(bytes)
+    expect(second.lines.some(l => l.level === 'warning' && l.message.includes(hidden.id))).toBe(true)
+    expect(sim.stats().byEndpoint['GET /api/v2/flows/{flowId}']).toBe(1)
+
+    // Deleted for real: the GET answers 404 and the flow leaves the snapshot.
+    sim.setFaults({ forbiddenFlowIds: [] })
+    sim.deleteFlow(hidden.id)
+    const third = await snapshot(sim, workspace)
+    expect(third.manifest.resources.some(r => r.id === hidden.id)).toBe(false)
+    await expect(readFile(file)).rejects.toThrow()
     expect(await validateSnapshot(path.join(workspace, 'genesys'))).toEqual([])
   })
 

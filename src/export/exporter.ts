@@ -184,20 +184,23 @@ export async function exportOrg(
   const reportedDeleted = new Set<ResourceRef>()
   // The closure's follow(), once it exists: a kept copy's references are followed like any other.
   let followKept: (node: Node) => void = () => undefined
+  /**
+   * Keeps the committed copy of something this run could not read, rather than let the snapshot say
+   * it was deleted, and what that copy uses, so nothing reached only through it drops out either.
+   */
+  const keepCommitted = (kind: ResourceKind, id: string, why: string): boolean => {
+    const kept = previous.resources.get(ref(kind, id))
+    if (!kept || !keepable(kept)) return false
+    previousFiles.set(ref(kind, id), kept)
+    warn(`Could not read ${kind} ${kept.name} (${id}): ${why}. Kept the committed copy.`)
+    followKept({ kind, id: kept.id, name: kept.name, refs: new Map(kept.dependsOn.map(d => [d, {}])) })
+    return true
+  }
   const recordMissing = (kind: ResourceKind, missing: ByIdResult<unknown>['missing']): void => {
     for (const m of missing) {
       const key = ref(kind, m.id)
-      const kept = previous.resources.get(key)
-      if (m.status === 403 && kept && keepable(kept)) {
-        // Could not read it: keep the committed copy rather than let the snapshot say it was deleted,
-        // and what that copy uses, so nothing reached only through it drops out either.
-        previousFiles.set(key, kept)
-        warn(`Could not read ${kind} ${kept.name} (${m.id}): ${m.reason}. Kept the committed copy.`)
-        followKept({ kind, id: kept.id, name: kept.name, refs: new Map(kept.dependsOn.map(d => [d, {}])) })
-      } else {
-        const reason = m.status === 404 && reportedDeleted.has(key) ? 'deleted' : m.reason
-        unresolved.set(key, { reason })
-      }
+      if (m.status === 403 && keepCommitted(kind, m.id, m.reason)) continue
+      unresolved.set(key, { reason: m.status === 404 && reportedDeleted.has(key) ? 'deleted' : m.reason })
     }
   }
   // A kept flow must not share its folder's name with a listed flow: their files would be renamed.
@@ -302,12 +305,14 @@ export async function exportOrg(
       missing: missing => recordMissing('data-action', missing)
     })
 
-    // A referenced flow the listing lacks: gone (404), hidden from this OAuth client (403), or new.
+    // A referenced or committed flow the listing lacks: gone (404), hidden from this OAuth client
+    // (403), or new. Only its GET tells them apart, and "could not see it" must not read as deleted.
     const flowLookups = new Batcher(1, async ids => {
       for (const id of ids) {
         const found = await getFlow(client, id)
         if (isStatusOnly(found))
           recordMissing('flow', [{ id, status: found.status, reason: missingReason(found.status) }])
+        else if (keepCommitted('flow', id, 'it is in the org but not in the flow listing')) continue
         // Published after the flows were listed: the next run has it in the listing.
         else
           unresolved.set(ref('flow', id), {
@@ -433,6 +438,14 @@ export async function exportOrg(
     await log.group('Exporting flows and reading what they use', async () => {
       try {
         for (const flow of roots) enqueueFlow(flow)
+        // Committed flows the filters still pick that the listing lacks: deleted, or hidden now.
+        for (const kept of previous.resources.values())
+          if (
+            kept.kind === 'flow' &&
+            !flowsById.has(kept.id) &&
+            matches({ name: kept.name, type: kept.type ?? '' })
+          )
+            flowLookups.add(kept.id)
         // Bounded: a flow or queue is visited at most once.
         while (pendingFlows.length > 0 || queues.busy || flowLookups.busy) {
           const flows = pendingFlows

@@ -85,6 +85,8 @@ interface ByIdSpec<T extends { id: string }> {
   batchSize: number
   /** GET one object: the object, or { status } for 403/404. */
   probe: (id: string) => Promise<T | { status: number }>
+  /** An object the org still returns but marks deleted: reported missing, 404 "deleted". */
+  deleted?: (entity: T) => boolean
 }
 
 export interface ByIdOptions {
@@ -102,12 +104,16 @@ async function readByIds<T extends { id: string }>(
 ): Promise<ByIdResult<T>> {
   const wanted = uniqueIds(ids)
   const found = new Map<string, T>()
+  // Ids the org still returns but marks deleted.
+  const deleted = new Set<string>()
   await Promise.all(
     chunks(wanted, spec.batchSize).map(async batch => {
       const asked = new Set(batch)
       for (const entity of await spec.readBatch(batch)) {
         // Only what was asked for: a server that ignored the filter must not flood the result.
-        if (entity && asked.has(entity.id)) found.set(entity.id, entity)
+        if (!entity || !asked.has(entity.id)) continue
+        if (spec.deleted?.(entity)) deleted.add(entity.id)
+        else found.set(entity.id, entity)
       }
     })
   )
@@ -115,14 +121,16 @@ async function readByIds<T extends { id: string }>(
   // One probe per id the listing left out: tells "deleted" (404) from "not allowed" (403).
   await Promise.all(
     wanted
-      .filter(id => !found.has(id))
+      .filter(id => !found.has(id) && !deleted.has(id))
       .map(async id => {
         const result = options.reportedDeleted?.(id) ? { status: 404 } : await spec.probe(id)
         if (isStatusOnly(result))
           missing.push({ id, status: result.status, reason: missingReason(result.status) })
+        else if (spec.deleted?.(result)) deleted.add(id)
         else found.set(id, result)
       })
   )
+  for (const id of deleted) if (!found.has(id)) missing.push({ id, status: 404, reason: 'deleted' })
   const order = new Map(wanted.map((id, i) => [id, i]))
   const byOrder = (a: { id: string }, b: { id: string }): number =>
     (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0)
@@ -194,7 +202,10 @@ export function getSkillsByIds(
             endpoint: 'GET /api/v2/routing/skills/{skillId}',
             acceptStatus: PROBE_STATUSES
           }
-        )
+        ),
+      // Skills are soft-deleted: the listing and the GET still answer 200, with state "deleted".
+      // Such a skill is gone, as Genesys's Terraform provider takes it.
+      deleted: skill => skill.state?.toLowerCase() === 'deleted'
     },
     options
   )

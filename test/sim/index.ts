@@ -152,6 +152,7 @@ export async function startSimOrg(options: SimOptions = {}): Promise<SimOrg> {
     editDataAction: (id, patch) => state.editDataAction(id, patch),
     deleteFlow: id => state.deleteFlow(id),
     deleteQueue: id => state.deleteQueue(id),
+    deleteSkill: id => state.deleteSkill(id),
     addFlow: spec => state.addFlow(spec),
     close: () => server.close()
   }

@@ -243,6 +243,15 @@ export class OrgState {
     this.generation++
   }
 
+  /** Soft-deletes a skill, as Genesys does: still read by id (200), with state "deleted". */
+  deleteSkill(skillId: string): void {
+    const s = this.skillById.get(skillId)
+    if (!s || skillDeleted(s)) throw new Error(`no skill ${skillId}`)
+    s.body.state = 'deleted'
+    s.body.dateModified = new Date(this.clock.now()).toISOString()
+    this.generation++
+  }
+
   editQueue(queueId: string, patch: Json): void {
     const q = this.queueById.get(queueId)
     if (!q || q.deleted) throw new Error(`no queue ${queueId}`)
@@ -332,9 +341,14 @@ export class OrgState {
       if (flows.has(id)) return
       flows.add(id)
       f.deps.queues.forEach(q => visitQueue(q))
-      f.deps.skills.forEach(s => skills.add(s))
+      f.deps.skills.forEach(s => visitSkill(s))
       f.deps.dataActions.forEach(a => actions.add(a))
       pending.push(...f.deps.flows)
+    }
+    const visitSkill = (id: string): void => {
+      const s = this.skillById.get(id)
+      if (s && skillDeleted(s)) deleted.add(id)
+      else skills.add(id)
     }
     const visitQueue = (id: string): void => {
       const q = this.queueById.get(id)
@@ -345,7 +359,7 @@ export class OrgState {
       if (queues.has(id)) return
       queues.add(id)
       const d = this.queueDeps(q)
-      d.skills.forEach(s => skills.add(s))
+      d.skills.forEach(s => visitSkill(s))
       pending.push(...d.flows)
     }
     while (pending.length > 0) visitFlow(pending.pop() as string)
@@ -358,6 +372,9 @@ export class OrgState {
     }
   }
 }
+
+/** A skill deleteSkill soft-deleted. */
+export const skillDeleted = (s: SkillRecord): boolean => s.body.state === 'deleted'
 
 /** Merges `patch` into `target`: objects merge, everything else (arrays included) replaces. */
 export function deepMerge(target: Json, patch: Json): Json {

@@ -201,7 +201,7 @@ export interface SimClosure {
   queues: string[]
   skills: string[]
   dataActions: string[]
-  /** Referenced but deleted (queues, flows). */
+  /** Referenced but deleted (queues, flows, skills soft-deleted by deleteSkill). */
   deleted: string[]
 }
 
@@ -213,6 +213,7 @@ export interface SimOrgView {
   readonly queues: readonly SimQueueInfo[]
   /** Queues that flows still name but that no longer exist (GET → 404). */
   readonly deletedQueues: readonly SimQueueInfo[]
+  /** Every skill, those soft-deleted by deleteSkill included. */
   readonly skills: readonly SimSkillInfo[]
   readonly dataActions: readonly SimDataActionInfo[]
   flow(id: string): SimFlowInfo | undefined
@@ -275,6 +276,11 @@ export interface SimOrg {
   editDataAction(actionId: string, patch: Record<string, unknown>): void
   deleteFlow(flowId: string): void
   deleteQueue(queueId: string): void
+  /**
+   * Soft-deletes a skill, as Genesys does: its GET and the skill listings still answer 200 with it,
+   * `state: "deleted"`; dependency tracking still lists it, not flagged deleted.
+   */
+  deleteSkill(skillId: string): void
   /** A new flow, published as "1.0"; dependsOn holds ids of queues, skills, data actions or flows. */
   addFlow(spec: { name: string; type: string; dependsOn?: string[] }): string
   close(): Promise<void>
