@@ -131,6 +131,36 @@ describe('readInputs', () => {
     }
   )
 
+  test('refs/heads/<name> (as ${{ github.ref }} gives it) is taken as the branch <name>', () => {
+    const i = inputs({ ...creds, branch: 'refs/heads/snapshots', base: ' refs/heads/main ' })
+    expect(i.branch).toBe('snapshots')
+    expect(i.base).toBe('main')
+    expect(inputs({ ...creds, base: 'refs/heads/release/2026' }).base).toBe('release/2026')
+    // Compared after the prefix is taken off.
+    expect(refusal({ ...creds, branch: 'main', base: 'refs/heads/main' }).message).toContain(
+      "'main' is also the base input"
+    )
+    // What is left is still checked as a branch name.
+    expect(refusal({ ...creds, base: 'refs/heads/a..b' }).message).toMatch(
+      /^Input 'base': 'a\.\.b' is not a valid git branch name/
+    )
+  })
+
+  test.each([
+    ['base', 'refs/tags/v1.0'],
+    ['base', 'refs/pull/1/merge'],
+    ['base', 'refs/heads/'],
+    ['base', 'refs/heads/refs/tags/v1'],
+    ['branch', 'refs/remotes/origin/main'],
+    ['branch', 'refs/heads/']
+  ])('%s %j, a ref that is not a branch, is refused naming the input and the value', (input, value) => {
+    const error = refusal({ ...creds, [input]: value })
+    expect(error.input).toBe(input)
+    expect(error.message).toBe(
+      `Input '${input}': '${value}' is a git ref, not a branch name; give a branch name such as '${input === 'base' ? 'main' : 'genesys-snapshot'}' (refs/heads/<name> is taken as <name>).`
+    )
+  })
+
   test('branch equal to a given base is refused before any request, naming both inputs', () => {
     const error = refusal({ ...creds, branch: 'main', base: 'main' })
     expect(error.input).toBe('branch')

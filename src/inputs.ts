@@ -156,8 +156,22 @@ export function branchNameProblem(name: string): string | undefined {
   return undefined
 }
 
+const HEADS = 'refs/heads/'
+
+/**
+ * A branch input. `refs/heads/x` (what `${{ github.ref }}` gives on a branch push) is taken as the
+ * branch x; any other full ref (refs/tags/v1, refs/pull/1/merge) names no branch and is refused
+ * here, not later as a missing branch once the export is done.
+ */
 function parseBranch(input: string, value: string, fallback: string): string {
-  const name = value.trim() || fallback
+  const given = value.trim() || fallback
+  const name = given.startsWith(HEADS) ? given.slice(HEADS.length) : given
+  if (name === '' || name.startsWith('refs/')) {
+    throw new InputError(
+      input,
+      `'${given}' is a git ref, not a branch name; give a branch name such as '${fallback || 'main'}' (refs/heads/<name> is taken as <name>).`
+    )
+  }
   const problem = branchNameProblem(name)
   if (problem) {
     throw new InputError(
