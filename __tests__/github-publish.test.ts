@@ -144,6 +144,40 @@ async function commitSnapshotByHand(gh: GitHubStandIn, files: Record<string, str
   await gh.commitFiles('main', onMain, 'Snapshot by hand')
 }
 
+/** Plumbing on the stand-in's bare repository, for histories the REST API cannot make. */
+async function git(gh: GitHubStandIn, ...args: string[]): Promise<string> {
+  const { execFileSync } = await import('node:child_process')
+  return execFileSync('git', ['--git-dir', gh.bareRepo, ...args], {
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'x',
+      GIT_AUTHOR_EMAIL: 'x@x',
+      GIT_COMMITTER_NAME: 'x',
+      GIT_COMMITTER_EMAIL: 'x@x'
+    }
+  }).trim()
+}
+
+/** What GitHub's "Update branch" button does: merges `base` into `branch` with a merge commit. */
+async function mergeInto(gh: GitHubStandIn, branch: string, from: string): Promise<string> {
+  const tree = (await git(gh, 'merge-tree', '--write-tree', branch, from)).split('\n')[0]
+  const [ours, theirs] = [await git(gh, 'rev-parse', branch), await git(gh, 'rev-parse', from)]
+  const merge = await git(
+    gh,
+    'commit-tree',
+    tree,
+    '-p',
+    ours,
+    '-p',
+    theirs,
+    '-m',
+    `Merge ${from} into ${branch}`
+  )
+  await git(gh, 'update-ref', `refs/heads/${branch}`, merge)
+  return merge
+}
+
 async function branchHead(gh: GitHubStandIn, branch: string): Promise<string | undefined> {
   const { execFileSync } = await import('node:child_process')
   try {
@@ -496,38 +530,69 @@ describe('publishSnapshot', () => {
     ).catch(e => e)
     expect(error).toBeInstanceOf(GitHubPublishError)
     expect(error.message).toMatch(
-      /Branch 'develop' holds commit [0-9a-f]{7}, which changes src\/ \(outside genesys\/\): work this action did not make/
+      /Branch 'develop' holds changes to src\/ outside genesys\/ that the base branch does not have \(at [0-9a-f]{7}\): work this action did not make/
     )
     expect(await branchHead(gh, 'develop')).toBe(work)
     expect(writesSince(gh, mark)).toEqual([])
     expect(gh.pulls()).toEqual([])
+  })
 
-    // A merge commit and a long history are someone's work too.
-    await gh.commitFiles('long', { 'genesys/notes.md': 'x\n' })
-    for (let i = 0; i < 21; i++) await gh.commitFiles('long', { 'genesys/notes.md': `${i}\n` })
-    const long = await publishSnapshot(octokit, request(await snapshot(V1), { branch: 'long' }), log).catch(
-      e => e
+  test('a snapshot branch brought up to date with its base (a merge commit) is still updated; a merge of other work is not', async () => {
+    const { gh, octokit, log } = await setup()
+    const first = await publishSnapshot(octokit, request(await snapshot(V1)), log)
+    // The base moves on and a reviewer presses "Update branch", twice, with a review edit between.
+    await gh.commitFiles('main', { 'docs/guide.md': 'one\n' }, 'Docs')
+    await mergeInto(gh, 'genesys-snapshot', 'main')
+    await gh.commitFiles(
+      'genesys-snapshot',
+      { 'genesys/queues/Sales.yaml': 'name: Sales\n# note\n' },
+      'Review'
     )
-    expect(long.message).toMatch(/Branch 'long' holds 22 commits that are not on the base branch/)
+    await gh.commitFiles('main', { 'docs/guide.md': 'two\n' }, 'More docs')
+    await mergeInto(gh, 'genesys-snapshot', 'main')
+    const updated = await publishSnapshot(
+      octokit,
+      request(await snapshot({ ...V1, 'queues/Sales.yaml': 'name: Sales\nacw: 5\n' })),
+      log
+    )
+    expect(updated.operation).toBe('updated')
+    expect(updated.number).toBe(first.number)
+    expect(await parentsOf(gh, updated.commitSha!)).toEqual([await branchHead(gh, 'main')])
+
+    // Someone's feature branch merged into the snapshot branch brings work the base lacks.
+    await gh.commitFiles('feature', { 'src/app.ts': 'export {}\n' }, 'Feature work')
+    const theirs = await mergeInto(gh, 'genesys-snapshot', 'feature')
+    const mark = gh.requests().length
+    const error = await publishSnapshot(
+      octokit,
+      request(await snapshot({ ...V1, 'queues/Sales.yaml': 'name: Sales\nacw: 6\n' })),
+      log
+    ).catch(e => e)
+    expect(error).toBeInstanceOf(GitHubPublishError)
+    expect(error.message).toMatch(/Branch 'genesys-snapshot' holds changes to src\/ outside genesys\//)
+    expect(await branchHead(gh, 'genesys-snapshot')).toBe(theirs)
+    expect(writesSince(gh, mark)).toEqual([])
+  })
+
+  test('a long run of snapshot-only commits on the branch is still the action\u2019s', async () => {
+    const { gh, octokit, log } = await setup()
+    await publishSnapshot(octokit, request(await snapshot(V1)), log)
+    for (let i = 0; i < 25; i++)
+      await gh.commitFiles('genesys-snapshot', { 'genesys/notes.md': `${i}\n` }, `Edit ${i}`)
+    const result = await publishSnapshot(
+      octokit,
+      request(await snapshot({ ...V1, 'queues/X.yaml': 'name: X\n' })),
+      log
+    )
+    expect(result.operation).toBe('updated')
+    expect(await parentsOf(gh, result.commitSha!)).toEqual([await branchHead(gh, 'main')])
   })
 
   test('a branch whose history never meets the base is someone\u2019s too', async () => {
     const { gh, octokit, log } = await setup()
-    const { execFileSync } = await import('node:child_process')
-    const git = (...args: string[]) =>
-      execFileSync('git', ['--git-dir', gh.bareRepo, ...args], {
-        encoding: 'utf8',
-        env: {
-          ...process.env,
-          GIT_AUTHOR_NAME: 'x',
-          GIT_AUTHOR_EMAIL: 'x@x',
-          GIT_COMMITTER_NAME: 'x',
-          GIT_COMMITTER_EMAIL: 'x@x'
-        }
-      }).trim()
-    const empty = git('mktree', '--missing')
-    const orphan = git('commit-tree', empty, '-m', 'Another tool')
-    git('update-ref', 'refs/heads/genesys-snapshot', orphan)
+    const empty = await git(gh, 'mktree', '--missing')
+    const orphan = await git(gh, 'commit-tree', empty, '-m', 'Another tool')
+    await git(gh, 'update-ref', 'refs/heads/genesys-snapshot', orphan)
     const error = await publishSnapshot(octokit, request(await snapshot(V1)), log).catch(e => e)
     expect(error.message).toMatch(/Branch 'genesys-snapshot' holds a history unrelated to the base branch/)
     expect(await branchHead(gh, 'genesys-snapshot')).toBe(orphan)
@@ -569,7 +634,7 @@ describe('publishSnapshot', () => {
       request(await snapshot({ ...V1, 'queues/Y.yaml': 'name: Y\n' }), nested),
       log
     ).catch(e => e)
-    expect(error.message).toMatch(/which changes config\/other.yaml \(outside config\/genesys\/\)/)
+    expect(error.message).toMatch(/holds changes to config\/other.yaml outside config\/genesys\//)
     expect(await branchHead(gh, 'genesys-snapshot')).toBe(theirs)
   })
 
@@ -591,7 +656,7 @@ describe('publishSnapshot', () => {
       request(await snapshot(V1), { branch: 'feature' }),
       log
     ).catch(e => e)
-    expect(error.message).toMatch(/Branch 'feature' holds commit/)
+    expect(error.message).toMatch(/Branch 'feature' holds changes to src\/ outside genesys\//)
     expect(gh.pulls()[0].state).toBe('open')
     expect(await branchHead(gh, 'feature')).toBeDefined()
     expect(writesSince(gh, mark)).toEqual([])
@@ -678,6 +743,22 @@ describe('publishSnapshot under faults', () => {
     expect(gh.requests().length).toBeLessThanOrEqual(8)
   })
 
+  test('a PR opened by a concurrent run gets the labels it lacks, but no review request', async () => {
+    const { gh, octokit, log } = await setup()
+    gh.setFaults({ concurrentPrOnCreate: true })
+    const result = await publishSnapshot(
+      octokit,
+      request(await snapshot(V1), { labels: ['genesys', 'snapshot'], reviewers: ['alice'] }),
+      log
+    )
+    expect(result.operation).toBe('updated')
+    const open = gh.pulls().filter(p => p.state === 'open')
+    expect(open).toHaveLength(1)
+    expect(open[0]).toMatchObject({ labels: ['genesys', 'snapshot'], requested_reviewers: [] })
+    expect(gh.requests().filter(r => r.path.endsWith('/requested_reviewers'))).toEqual([])
+    expect(log.lines.filter(l => l.level === 'warning')).toEqual([])
+  })
+
   test('a PR opened by a concurrent run is found and updated', async () => {
     const { gh, octokit, log } = await setup()
     gh.setFaults({ concurrentPrOnCreate: true })
@@ -726,7 +807,7 @@ describe('publishSnapshot under faults', () => {
     ).catch(e => e)
     expect(error).toBeInstanceOf(GitHubPublishError)
     expect(error.message).toMatch(
-      /Branch 'genesys-snapshot' holds commit [0-9a-f]{7}, which changes CONCURRENT.md/
+      /Branch 'genesys-snapshot' holds changes to CONCURRENT.md outside genesys\//
     )
     expect(error.message).toMatch(/Set the branch input to a branch used only for snapshots/)
     expect(await gh.readFile('genesys-snapshot', 'CONCURRENT.md')).toBeDefined()
@@ -801,6 +882,58 @@ describe('publishSnapshot under faults', () => {
     expect(count(gh, 'PATCH', '/git/refs/heads%2Fgenesys-snapshot', 0)).toBeGreaterThanOrEqual(2)
     expect(await branchHead(gh, 'genesys-snapshot')).toBe(before.head)
     expect(gh.pulls()).toEqual(before.pulls)
+  })
+
+  test('users and teams are asked separately; a team the token cannot see costs only itself, as one warning', async () => {
+    const { gh, octokit, log } = await setup({ teams: ['cc-admins'] })
+    const result = await publishSnapshot(
+      octokit,
+      request(await snapshot(V1), { reviewers: ['alice', 'bob', 'acme/cc-admins', 'acme/hidden'] }),
+      log
+    )
+    expect(result.operation).toBe('created')
+    expect(gh.pulls()[0]).toMatchObject({
+      requested_reviewers: ['alice', 'bob'],
+      requested_teams: ['cc-admins']
+    })
+    const warnings = log.lines.filter(l => l.level === 'warning').map(l => l.message)
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toMatch(
+      /^Could not request a review from acme\/hidden on pull request #1: HTTP 422: /
+    )
+    expect(warnings[0]).toMatch(/Could not resolve to a node with the global id of/)
+    expect(warnings[0]).toMatch(/GITHUB_TOKEN cannot see organization teams/)
+  })
+
+  test('the PR author among the reviewers is left out; the others are asked without a refusal', async () => {
+    const { gh, octokit, log } = await setup()
+    await publishSnapshot(
+      octokit,
+      request(await snapshot(V1), { reviewers: ['GitHub-Actions[bot]', 'alice', 'acme/cc-admins'] }),
+      log
+    )
+    expect(gh.pulls()[0]).toMatchObject({ requested_reviewers: ['alice'], requested_teams: ['cc-admins'] })
+    expect(
+      gh
+        .requests()
+        .filter(r => r.path.endsWith('/requested_reviewers'))
+        .map(r => r.status)
+    ).toEqual([201, 201])
+    expect(log.lines.filter(l => l.level === 'warning')).toEqual([])
+  })
+
+  test('a refused request for several users is retried one by one: only the non-collaborator is lost', async () => {
+    const { gh, octokit, log } = await setup({ collaborators: ['alice', 'bob'] })
+    await publishSnapshot(
+      octokit,
+      request(await snapshot(V1), { reviewers: ['alice', 'mallory', 'bob'] }),
+      log
+    )
+    expect(gh.pulls()[0].requested_reviewers).toEqual(['alice', 'bob'])
+    const warnings = log.lines.filter(l => l.level === 'warning').map(l => l.message)
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toMatch(/^Could not request a review from mallory on pull request #1: HTTP 422: /)
+    expect(warnings[0]).toMatch(/collaborator/)
   })
 
   test('failing labels and reviewers are warnings; the PR still counts', async () => {

@@ -206,7 +206,7 @@ describe('permanent GitHub faults fail clearly and change nothing', () => {
   report.test(
     'github',
     'Someone pushed their own work onto the PR branch (a commit outside the snapshot folder)',
-    `Failed step before the export, naming the branch, the commit and the file, and what to set; ${UNTOUCHED}`,
+    `Failed step before the export, naming the branch, the file and the branch's head commit, and what to set; ${UNTOUCHED}`,
     async () => {
       const o = await run({
         name: 'foreign-commit',
@@ -217,7 +217,9 @@ describe('permanent GitHub faults fail clearly and change nothing', () => {
       })
       expect(o.sim.byEndpoint['POST /api/v2/flows/export/jobs'] ?? 0).toBe(0)
       return expectCleanFailure(o, [
-        new RegExp(`Branch '${BRANCH}' holds commit [0-9a-f]{7}, which changes docs/`),
+        new RegExp(
+          `Branch '${BRANCH}' holds changes to docs/ outside genesys/ that the base branch does not have \\(at [0-9a-f]{7}\\)`
+        ),
         /branch input/
       ])
     }
@@ -226,7 +228,7 @@ describe('permanent GitHub faults fail clearly and change nothing', () => {
   report.test(
     'github',
     'The branch input names someone\u2019s branch (branch: develop, one commit of work on it)',
-    `Failed step before the export, naming the branch and the commit, and what to set; ${UNTOUCHED}`,
+    `Failed step before the export, naming the branch and the file, and what to set; ${UNTOUCHED}`,
     async () => {
       const o = await run({
         name: 'foreign-branch',
@@ -238,7 +240,7 @@ describe('permanent GitHub faults fail clearly and change nothing', () => {
       })
       expect(o.sim.byEndpoint['POST /api/v2/flows/export/jobs'] ?? 0).toBe(0)
       return expectCleanFailure(o, [
-        /Branch 'develop' holds commit [0-9a-f]{7}, which changes src\//,
+        /Branch 'develop' holds changes to src\/ outside genesys\/ that the base branch does not have/,
         /branch input/
       ])
     }

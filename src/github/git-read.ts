@@ -150,9 +150,6 @@ export async function readBlob(octokit: Octokit, repo: Repo, sha: string): Promi
   return data.encoding === 'base64' ? Buffer.from(data.content, 'base64') : Buffer.from(data.content, 'utf8')
 }
 
-/** Most commits of its own a snapshot branch may hold beyond its base (each one a snapshot run). */
-const MAX_OWN_COMMITS = 20
-
 /**
  * The first path outside `folder` whose entry differs between two trees, or undefined when they
  * differ inside `folder` only. Walks one level per segment of `folder`; a tree that lacks the
@@ -190,9 +187,10 @@ export async function changedOutside(
 }
 
 /**
- * What `headSha` holds beyond `baseSha` that is not a snapshot: a merge, a commit that changes
- * something outside `folder`, or more commits than snapshot runs would leave. Undefined when every
- * commit it has of its own changes `folder` alone, so resetting the branch loses nothing else.
+ * What `headSha` holds beyond `baseSha` that is not a snapshot: a difference outside `folder` between
+ * its tree and the tree of the commit it shares with the base (their merge base). Undefined when
+ * resetting the branch loses nothing outside `folder`: snapshot commits, and merges of the base into
+ * the branch (GitHub's "Update branch" button), change nothing there.
  */
 export async function foreignWork(
   octokit: Octokit,
@@ -201,14 +199,14 @@ export async function foreignWork(
   headSha: string,
   folder: string
 ): Promise<string | undefined> {
-  let ahead: number
+  let comparison: { ahead_by: number; merge_base_commit: { commit: { tree: { sha: string } } } }
   try {
     const { data } = await octokit.rest.repos.compareCommitsWithBasehead({
       ...repo,
       basehead: `${baseSha}...${headSha}`,
       per_page: 1
     })
-    ahead = data.ahead_by
+    comparison = data
   } catch (error) {
     // GitHub answers 404 "No common ancestor" for histories that never meet; the repository itself
     // was just read, so that is what a 404 here means.
@@ -217,18 +215,16 @@ export async function foreignWork(
       Promise.reject(error)
     )
   }
-  if (ahead === 0) return undefined
-  if (ahead > MAX_OWN_COMMITS) return `${ahead} commits that are not on the base branch`
-  let commit = await readCommit(octokit, repo, headSha)
-  let sha = headSha
-  for (let i = 0; i < ahead; i++) {
-    if (commit.parents.length !== 1) return `a merge commit (${sha.slice(0, 7)})`
-    const parent = await readCommit(octokit, repo, commit.parents[0])
-    const outside = await changedOutside(octokit, repo, commit.treeSha, parent.treeSha, folder)
-    if (outside !== undefined)
-      return `commit ${sha.slice(0, 7)}, which changes ${outside} (outside ${folder}/)`
-    sha = commit.parents[0]
-    commit = parent
-  }
-  return undefined
+  if (comparison.ahead_by === 0) return undefined
+  const head = await readCommit(octokit, repo, headSha)
+  const outside = await changedOutside(
+    octokit,
+    repo,
+    head.treeSha,
+    comparison.merge_base_commit.commit.tree.sha,
+    folder
+  )
+  return outside === undefined
+    ? undefined
+    : `changes to ${outside} outside ${folder}/ that the base branch does not have (at ${headSha.slice(0, 7)})`
 }

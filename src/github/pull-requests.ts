@@ -112,6 +112,7 @@ export async function openPull(
       draft
     })
   let created: PullRef
+  let author: string | undefined
   try {
     let response
     try {
@@ -123,12 +124,17 @@ export async function openPull(
       response = await create(false)
     }
     created = { number: response.data.number, url: response.data.html_url }
+    author = response.data.user?.login
   } catch (error) {
     if (isValidationFailure(error, /a pull request already exists/i)) {
       const existing = await findOpenPull(octokit, repo, pull.branch, pull.base)
       if (existing) {
+        // As for any open PR: labels it lacks are added; reviewers are asked only by the run that
+        // opens a PR (see addMissingLabels).
         log.info(`Pull request #${existing.number} was opened meanwhile; updating it.`)
-        return { pull: await updatePull(octokit, repo, existing, pull), operation: 'updated' }
+        const updated = await updatePull(octokit, repo, existing, pull)
+        await addMissingLabels(octokit, repo, existing, pull.labels, log)
+        return { pull: updated, operation: 'updated' }
       }
     }
     throw describeWriteFailure(
@@ -137,35 +143,68 @@ export async function openPull(
       error
     )
   }
-  await decorate(octokit, repo, created, pull, log)
+  await addLabels(octokit, repo, created, pull.labels, log)
+  await requestReviews(octokit, repo, created, pull.reviewers, author, log)
   return { pull: created, operation: 'created' }
 }
 
-/** Labels and reviewers: a failure is a warning, the PR itself stands. */
-async function decorate(
+/**
+ * Asks the reviewers input for reviews; a failure is a warning, the PR itself stands. Users and
+ * teams go in separate requests, and a request GitHub refuses as a whole (422: one entry it cannot
+ * resolve, e.g. a team the default GITHUB_TOKEN cannot see, or a non-collaborator) is retried entry
+ * by entry, so one bad entry does not cost the others. The PR's author is left out: GitHub refuses
+ * a review request from the author.
+ */
+async function requestReviews(
   octokit: Octokit,
   repo: Repo,
   pull: PullRef,
-  wanted: NewPull,
+  reviewers: string[],
+  author: string | undefined,
   log: Log
 ): Promise<void> {
-  await addLabels(octokit, repo, pull, wanted.labels, log)
-  const users = wanted.reviewers.filter(r => !r.includes('/'))
+  const isAuthor = (r: string) => author !== undefined && r.toLowerCase() === author.toLowerCase()
+  for (const r of reviewers.filter(isAuthor)) {
+    log.info(`${r} opened pull request #${pull.number}; GitHub takes no review request from a PR's author.`)
+  }
+  const users = reviewers.filter(r => !r.includes('/') && !isAuthor(r))
   // "org/team" names a team; GitHub takes its slug.
-  const teams = wanted.reviewers.filter(r => r.includes('/')).map(r => r.slice(r.indexOf('/') + 1))
-  if (users.length + teams.length > 0) {
+  const teams = reviewers.filter(r => r.includes('/'))
+  const ask = (entries: string[], kind: 'user' | 'team') =>
+    octokit.rest.pulls.requestReviewers({
+      ...repo,
+      pull_number: pull.number,
+      ...(kind === 'user'
+        ? { reviewers: entries }
+        : { team_reviewers: entries.map(t => t.slice(t.indexOf('/') + 1)) })
+    })
+  const hint = (kind: 'user' | 'team') =>
+    kind === 'user'
+      ? 'Reviewers must be collaborators of the repository; the token needs `permissions: pull-requests: write`.'
+      : 'A team must have access to the repository and be visible to the token: the default GITHUB_TOKEN cannot see organization teams, so use a GitHub App or personal access token that can.'
+  for (const [entries, kind] of [
+    [users, 'user'],
+    [teams, 'team']
+  ] as const) {
+    if (entries.length === 0) continue
     try {
-      await octokit.rest.pulls.requestReviewers({
-        ...repo,
-        pull_number: pull.number,
-        reviewers: users,
-        ...(teams.length > 0 ? { team_reviewers: teams } : {})
-      })
+      await ask(entries, kind)
     } catch (error) {
-      log.warning(
-        `Could not request reviews from ${wanted.reviewers.join(', ')} on pull request #${pull.number}: ${describe(error)} ` +
-          'Reviewers must be collaborators of the repository and not the PR author; the token needs `permissions: pull-requests: write`.'
-      )
+      if (entries.length === 1 || requestStatus(error) !== 422) {
+        log.warning(
+          `Could not request a review from ${entries.join(', ')} on pull request #${pull.number}: ${describe(error)} ${hint(kind)}`
+        )
+        continue
+      }
+      for (const entry of entries) {
+        try {
+          await ask([entry], kind)
+        } catch (alone) {
+          log.warning(
+            `Could not request a review from ${entry} on pull request #${pull.number}: ${describe(alone)} ${hint(kind)}`
+          )
+        }
+      }
     }
   }
 }

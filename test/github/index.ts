@@ -33,6 +33,12 @@ export interface StandInOptions {
   defaultBranch?: string
   /** Logins that may be asked for reviews; undefined: anyone. */
   collaborators?: string[]
+  /**
+   * Team slugs the token can see as reviewers; undefined: any. Others answer 422 "Could not resolve
+   * to a node with the global id of '…'", as GitHub does for a team the default GITHUB_TOKEN (no
+   * organization permissions) cannot read.
+   */
+  teams?: string[]
   /** false: creating a draft PR fails as on plans without drafts. */
   draftPullRequests?: boolean
   /** Recursive tree listings longer than this come back truncated (GitHub: 100,000 entries). */
@@ -151,6 +157,18 @@ const invalid = (errors: Parameters<typeof validationFailed>[0]): never => {
   throw new Refusal({ status: 422, body: validationFailed(errors) })
 }
 const unprocessable = (message: string): never => fail(422, message)
+/** 422 with errors as plain strings, as GitHub answers some GraphQL-backed REST operations. */
+const unresolved = (message: string): never => {
+  throw new Refusal({
+    status: 422,
+    body: {
+      message: 'Validation Failed',
+      errors: [message],
+      documentation_url:
+        'https://docs.github.com/rest/pulls/review-requests#request-reviewers-for-a-pull-request'
+    }
+  })
+}
 
 function isSha(value: unknown): value is string {
   return typeof value === 'string' && /^[0-9a-f]{40}$/.test(value)
@@ -585,6 +603,13 @@ export async function startGitHubStandIn(options: StandInOptions = {}): Promise<
         unprocessable('Invalid request.\n\nNo reviewers or team_reviewers were given.')
       }
       if (reviewers.includes(pr.user)) unprocessable('Review cannot be requested from pull request author.')
+      const hidden = options.teams && teams.find(t => !options.teams!.includes(t))
+      if (hidden) {
+        // GitHub names the team by a global node id, not by its slug.
+        unresolved(
+          `Could not resolve to a node with the global id of '${Buffer.from(`04:Team${hidden}`).toString('base64')}'.`
+        )
+      }
       if (options.collaborators && reviewers.some(r => !options.collaborators!.includes(r))) {
         unprocessable(
           `Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the ${owner}/${repoName} repository.`
