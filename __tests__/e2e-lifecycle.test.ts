@@ -128,8 +128,16 @@ test('a snapshot lives through its whole life', async () => {
   const queue = manifest.resources.find((r: { kind: string }) => r.kind === 'queue')
   const newVersion = sim.publishFlow(flow.id)
   sim.editQueue(queue.id, { acwSettings: { timeoutMs: 987654 } })
+  const beforeChange = gh.requests().length
   const changed = await act(await checkout())
   expect(changed.exitCode).toBe(0)
+  // The checkout is the base: the report's "before" side comes from it, blob by blob, not from
+  // GitHub. Only the base's manifest is read there (by the report and by the publisher).
+  const blobReads = gh
+    .requests()
+    .slice(beforeChange)
+    .filter(r => r.method === 'GET' && r.path.includes('/git/blobs/'))
+  expect(blobReads.length).toBeLessThanOrEqual(2)
   expect(changed.outputs['pull-request-operation']).toBe('created')
   expect(changed.outputs.modified).toBe('3') // the flow, the queue and the manifest
   const second = openPulls()[0]

@@ -348,7 +348,7 @@ describe('publishSnapshot', () => {
     expect(gh.pulls()).toHaveLength(1)
   })
 
-  test('files the base manifest lists and the new snapshot lacks are deleted; anything else in the folder stays', async () => {
+  test('files the base manifest lists and the new snapshot lacks are deleted, and strays in the managed folders; files beside them stay', async () => {
     const seed = {
       'README.md': '# repo\n',
       'genesys/README.md': 'notes\n',
@@ -362,18 +362,14 @@ describe('publishSnapshot', () => {
     const result = await publishSnapshot(octokit, request(await snapshot(v2)), log)
 
     expect(result.operation).toBe('created')
-    expect(result.removed).toEqual(['queues/Sales.yaml'])
+    // hand-made.yaml sits where validate mode wants only listed files: the workspace drops it too.
+    expect(result.removed).toEqual(['queues/Sales.yaml', 'queues/hand-made.yaml'])
     expect(result.modified).toEqual(['manifest.json'])
     expect(result.added).toEqual([])
     const branch = await gh.listFiles('genesys-snapshot', 'genesys/')
     expect(branch).not.toContain('genesys/queues/Sales.yaml')
-    expect(branch).toEqual(
-      expect.arrayContaining([
-        'genesys/README.md',
-        'genesys/queues/hand-made.yaml',
-        'genesys/queues/Support.yaml'
-      ])
-    )
+    expect(branch).not.toContain('genesys/queues/hand-made.yaml')
+    expect(branch).toEqual(expect.arrayContaining(['genesys/README.md', 'genesys/queues/Support.yaml']))
     expect(await gh.readFile('main', 'genesys/queues/Sales.yaml')).toBe('name: Sales\n')
     // Only the manifest changed content; nothing else was uploaded.
     expect(sent(gh)).toEqual(['genesys/manifest.json'])
@@ -530,7 +526,7 @@ describe('publishSnapshot', () => {
     ).catch(e => e)
     expect(error).toBeInstanceOf(GitHubPublishError)
     expect(error.message).toMatch(
-      /Branch 'develop' holds changes to src\/ outside genesys\/ that the base branch does not have \(at [0-9a-f]{7}\): work this action did not make/
+      /Branch 'develop' holds changes to src\/ outside genesys\/ that the base branch does not have \(head commit [0-9a-f]{7}\): work this action did not make/
     )
     expect(await branchHead(gh, 'develop')).toBe(work)
     expect(writesSince(gh, mark)).toEqual([])
@@ -998,6 +994,35 @@ describe('baseSnapshotView', () => {
     expect(await view.read('queues/Sales.yaml')).toBe('name: Sales\n')
     expect(await view.read('queues/Support.yaml')).toBeUndefined()
     expect(await view.read('manifest.json')).toBe(manifest)
+  })
+
+  test('a file the checked-out folder holds as the base has it is read from there, not from GitHub', async () => {
+    const { gh, octokit } = await setup(
+      {},
+      {
+        'README.md': '# repo\n',
+        'genesys/queues/Sales.yaml': 'name: Sales\n',
+        'genesys/queues/Support.yaml': 'name: Support\n'
+      }
+    )
+    // The checkout has Sales as on the base, and an older Support.
+    const local: Record<string, string> = {
+      'queues/Sales.yaml': 'name: Sales\n',
+      'queues/Support.yaml': 'name: Support (old)\n'
+    }
+    const view = await baseSnapshotView(octokit, {
+      owner: 'acme',
+      repo: 'contact-center',
+      base: '',
+      snapshotPath: 'genesys',
+      local: async file => local[file]
+    })
+    const mark = gh.requests().length
+    expect(await view.read('queues/Sales.yaml')).toBe('name: Sales\n')
+    expect(count(gh, 'GET', '', mark)).toBe(0)
+    // Not the base's bytes: the base's copy is read.
+    expect(await view.read('queues/Support.yaml')).toBe('name: Support\n')
+    expect(count(gh, 'GET', '', mark)).toBe(1)
   })
 
   test('a missing branch or folder reads as an empty snapshot', async () => {

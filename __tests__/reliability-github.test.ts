@@ -218,7 +218,7 @@ describe('permanent GitHub faults fail clearly and change nothing', () => {
       expect(o.sim.byEndpoint['POST /api/v2/flows/export/jobs'] ?? 0).toBe(0)
       return expectCleanFailure(o, [
         new RegExp(
-          `Branch '${BRANCH}' holds changes to docs/ outside genesys/ that the base branch does not have \\(at [0-9a-f]{7}\\)`
+          `Branch '${BRANCH}' holds changes to docs/ outside genesys/ that the base branch does not have \\(head commit [0-9a-f]{7}\\)`
         ),
         /branch input/
       ])

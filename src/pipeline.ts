@@ -250,7 +250,8 @@ async function runExport(inputs: Inputs, edges: PipelineEdges, outputs: Outputs)
           owner,
           repo,
           base,
-          snapshotPath: inputs.path
+          snapshotPath: inputs.path,
+          local: file => committed.read(file)
         })
         changes = await computeChanges(before, after)
         outputs.requests = String(client.stats().total)

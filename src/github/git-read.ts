@@ -226,5 +226,5 @@ export async function foreignWork(
   )
   return outside === undefined
     ? undefined
-    : `changes to ${outside} outside ${folder}/ that the base branch does not have (at ${headSha.slice(0, 7)})`
+    : `changes to ${outside} outside ${folder}/ that the base branch does not have (head commit ${headSha.slice(0, 7)})`
 }

@@ -116,11 +116,19 @@ async function readManifest(
 
 /**
  * Reads the base branch's snapshot (the report's "before" side): its manifest and a reader of its
- * files. A missing branch or folder reads as an empty snapshot.
+ * files. A missing branch or folder reads as an empty snapshot. A file whose copy in `local` (the
+ * checked-out folder) has the base's blob id is read from there: a change to every file would
+ * otherwise cost one GitHub read each, against a token's hourly limit of 1,000.
  */
 export async function baseSnapshotView(
   octokit: Octokit,
-  options: { owner: string; repo: string; base: string; snapshotPath: string }
+  options: {
+    owner: string
+    repo: string
+    base: string
+    snapshotPath: string
+    local?: (path: string) => Promise<string | undefined>
+  }
 ): Promise<{ manifest?: Manifest; read(path: string): Promise<string | undefined> }> {
   const repo = { owner: options.owner, repo: options.repo }
   const folderPath = normalizeFolder(options.snapshotPath)
@@ -137,7 +145,11 @@ export async function baseSnapshotView(
       if (!entry) return undefined
       let text = cache.get(entry.sha)
       if (!text) {
-        text = readBlob(octokit, repo, entry.sha).then(b => b.toString('utf8'))
+        text = (async () => {
+          const here = await options.local?.(path).catch(() => undefined)
+          if (here !== undefined && gitBlobSha(Buffer.from(here, 'utf8')) === entry.sha) return here
+          return (await readBlob(octokit, repo, entry.sha)).toString('utf8')
+        })()
         cache.set(entry.sha, text)
       }
       return text

@@ -62,7 +62,7 @@ describe('planSnapshot', () => {
     })
   })
 
-  test('removes only what the base manifest lists', () => {
+  test('removes what the base manifest lists and what else sits in the managed folders, nothing beside them', () => {
     const plan = planSnapshot(
       tree({
         'manifest.json': 'm1',
@@ -74,7 +74,8 @@ describe('planSnapshot', () => {
       manifest(['queues/A.yaml', 'queues/Gone.yaml', 'queues/never-committed.yaml', '../outside.yaml']),
       files({ 'manifest.json': 'm2', 'queues/A.yaml': 'a1' })
     )
-    expect(plan.removed).toEqual(['queues/Gone.yaml'])
+    // hand-made.yaml would fail validate mode on the base once merged (the workspace drops it too).
+    expect(plan.removed).toEqual(['queues/Gone.yaml', 'queues/hand-made.yaml'])
     expect(plan.changes).toContainEqual({ path: 'queues/Gone.yaml', sha: null })
   })
 

@@ -29,9 +29,9 @@ export interface SnapshotPlan {
 }
 
 /**
- * Compares the base folder with the new snapshot. Removed = files the base manifest lists (or, with
- * no readable manifest, files in the managed folders) that the new snapshot lacks; nothing else
- * is ever removed, so files people keep beside the snapshot survive.
+ * Compares the base folder with the new snapshot. Removed = files the base manifest lists and files
+ * in the managed folders that the new snapshot lacks, as in the workspace (SnapshotStaging) and as
+ * validate mode wants; nothing else is ever removed, so files people keep beside the snapshot survive.
  */
 export function planSnapshot(
   base: ReadonlyMap<string, TreeFile>,
@@ -48,9 +48,10 @@ export function planSnapshot(
     ;(before ? modified : added).push(path)
     changes.push({ path, sha })
   }
+  const managed = [...base.keys()].filter(p => MANAGED_FOLDERS.some(folder => p.startsWith(`${folder}/`)))
   const owned = baseManifest
-    ? [MANIFEST_FILE, ...baseManifest.resources.map(r => r.path)]
-    : [...base.keys()].filter(p => MANAGED_FOLDERS.some(folder => p.startsWith(`${folder}/`)))
+    ? [MANIFEST_FILE, ...baseManifest.resources.map(r => r.path), ...managed]
+    : managed
   for (const path of new Set(owned)) {
     if (!files.has(path) && base.has(path)) {
       removed.push(path)
