@@ -577,22 +577,32 @@ describe('changes, filters and faults', () => {
     expect(run.manifest.resources.some(r => r.id === queue.id)).toBe(false)
   })
 
-  test('a queue that became unreadable (403) keeps its committed file: unreadable is not deleted', async () => {
-    const workspace = newWorkspace()
-    const first = await snapshot(sim, workspace)
-    const queue = first.manifest.resources.find(r => r.kind === 'queue')!
-    const before = await readFile(path.join(workspace, 'genesys', queue.path), 'utf8')
-    sim.setFaults({ forbiddenQueueIds: [queue.id] })
-    const second = await snapshot(sim, workspace)
-    expect(second.failure).toBeUndefined()
-    const kept = second.manifest.resources.find(r => r.id === queue.id)
-    expect(kept?.path).toBe(queue.path)
-    expect(await readFile(path.join(workspace, 'genesys', queue.path), 'utf8')).toBe(before)
-    expect(
-      second.lines.some(l => l.level === 'warning' && l.message.includes('Kept the committed copy'))
-    ).toBe(true)
-    expect(await validateSnapshot(path.join(workspace, 'genesys'))).toEqual([])
-  })
+  test.each([
+    ['', false],
+    [', even when a stale dependency index calls it deleted', true]
+  ])(
+    'a queue that became unreadable (403) keeps its committed file: unreadable is not deleted%s',
+    async (_, stale) => {
+      const workspace = newWorkspace()
+      const first = await snapshot(sim, workspace)
+      const queue = first.manifest.resources.find(r => r.kind === 'queue')!
+      const before = await readFile(path.join(workspace, 'genesys', queue.path), 'utf8')
+      sim.setFaults({ forbiddenQueueIds: [queue.id], reportedDeletedIds: stale ? [queue.id] : [] })
+      sim.resetStats()
+      // Not incremental: every flow is looked up again, so a stale flag is seen.
+      const second = await snapshot(sim, workspace, { incremental: 'false' })
+      // The flag alone does not settle it while a committed copy depends on the answer: one GET does.
+      expect(sim.stats().byEndpoint['GET /api/v2/routing/queues/{queueId}']).toBe(1)
+      expect(second.failure).toBeUndefined()
+      const kept = second.manifest.resources.find(r => r.id === queue.id)
+      expect(kept?.path).toBe(queue.path)
+      expect(await readFile(path.join(workspace, 'genesys', queue.path), 'utf8')).toBe(before)
+      expect(
+        second.lines.some(l => l.level === 'warning' && l.message.includes('Kept the committed copy'))
+      ).toBe(true)
+      expect(await validateSnapshot(path.join(workspace, 'genesys'))).toEqual([])
+    }
+  )
 
   test('a flow that cannot be exported fails the run and leaves the workspace as it was', async () => {
     const workspace = newWorkspace()

@@ -273,12 +273,14 @@ export async function exportOrg(
       nodes.set(ref(kind, id), node)
       return node
     }
-    const wasReportedDeleted =
+    // Flagged deleted and not in the listing: deleted, without a GET of its own, unless a committed
+    // copy hangs on the answer (a 403 keeps it, a 404 removes it) and the flag may be stale.
+    const takenAsDeleted =
       (kind: ResourceKind) =>
       (id: string): boolean =>
-        reportedDeleted.has(ref(kind, id))
+        reportedDeleted.has(ref(kind, id)) && !previous.resources.has(ref(kind, id))
     const queues = new Batcher(100, async ids => {
-      const result = await getQueuesByIds(client, ids, { reportedDeleted: wasReportedDeleted('queue') })
+      const result = await getQueuesByIds(client, ids, { reportedDeleted: takenAsDeleted('queue') })
       recordMissing('queue', result.missing)
       for (const queue of result.found) {
         const node = resourceNode('queue', queue.id, queue.name)
@@ -288,7 +290,7 @@ export async function exportOrg(
       }
     })
     const skills = new Batcher(100, async ids => {
-      const result = await getSkillsByIds(client, ids, { reportedDeleted: wasReportedDeleted('skill') })
+      const result = await getSkillsByIds(client, ids, { reportedDeleted: takenAsDeleted('skill') })
       recordMissing('skill', result.missing)
       for (const skill of result.found)
         resourceNode('skill', skill.id, skill.name).file = {
@@ -338,7 +340,7 @@ export async function exportOrg(
         if (kind === 'flow') {
           const target = flowsById.get(id)
           if (!target) {
-            if (info.reportedDeleted) unresolved.set(to, { reason: 'deleted', name: info.name })
+            if (takenAsDeleted('flow')(id)) unresolved.set(to, { reason: 'deleted', name: info.name })
             else flowLookups.add(id)
           } else if (!target.publishedVersion?.id)
             unresolved.set(to, { reason: 'never published', name: target.name })
