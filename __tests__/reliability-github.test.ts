@@ -285,6 +285,27 @@ describe('permanent GitHub faults fail clearly and change nothing', () => {
   )
 })
 
+describe('a failure after publishing', () => {
+  test('the PR stays published, and the outputs and the message say so', async () => {
+    const o = await run({
+      name: 'summary-fails',
+      stage: 'merged',
+      summaryError: 'ENOSPC: no space left on device'
+    })
+    expect(o.run.failure).toMatch(/ENOSPC/)
+    const pr = o.after.github.pulls.find(p => p.state === 'open')!
+    expect(pr).toBeDefined()
+    expect(o.run.outputs).toMatchObject({
+      'pull-request-operation': 'created',
+      'pull-request-number': String(pr.number)
+    })
+    expect(o.run.outputs!['pull-request-url']).toMatch(new RegExp(`/pull/${pr.number}$`))
+    expect(o.run.failure).toContain(
+      `The pull request was created before this failure: ${o.run.outputs!['pull-request-url']}`
+    )
+  })
+})
+
 describe('secrets', () => {
   report.test(
     'secrets',

@@ -51,9 +51,15 @@ export async function run(edges: PipelineEdges = actionEdges()): Promise<void> {
     const message = error instanceof Error ? error.message : String(error)
     core.setFailed(message)
     // The summary is where people look first; say there what failed and that nothing was changed.
+    // After publishing, the failure message itself says what became of the pull request.
+    const published = outputs['pull-request-operation'] !== 'none'
     await edges
       .summary(
-        `## Genesys Cloud snapshot failed\n\n\`\`\`text\n${message.replace(/`{3,}/g, "'''")}\n\`\`\`\n\nThe new snapshot is swapped into the folder only at the very end of a run that worked, so the folder holds the snapshot it had before.\n`
+        `## Genesys Cloud snapshot failed\n\n\`\`\`text\n${message.replace(/`{3,}/g, "'''")}\n\`\`\`\n${
+          published
+            ? ''
+            : '\nThe new snapshot is swapped into the folder only at the very end of a run that worked, so the folder holds the snapshot it had before.\n'
+        }`
       )
       .catch(() => undefined)
   } finally {

@@ -110,7 +110,7 @@ function setChanges(outputs: Outputs, changes: ChangeSet): void {
  * Runs the one pipeline the inputs ask for: validate, or export → snapshot → diff → publish.
  * Never throws: an error that stops the run comes back as `error` and `failure`, with the outputs
  * of a run that changed nothing (a failure leaves the repository and the PR as they were) and the
- * Genesys requests made until then.
+ * Genesys requests made until then; only a failure after publishing keeps the PR's outputs.
  */
 export async function runPipeline(inputs: Inputs, edges: PipelineEdges): Promise<PipelineOutcome> {
   const outputs = baseOutputs(inputs.path)
@@ -119,9 +119,22 @@ export async function runPipeline(inputs: Inputs, edges: PipelineEdges): Promise
       ? await runValidate(inputs, edges, outputs)
       : await runExport(inputs, edges, outputs)
   } catch (error) {
+    const message = error instanceof Error ? error.message : String(error)
+    // A failure after the PR was published (writing the workspace or the summary) has not undone
+    // it: its outputs stay, and the message says so.
+    const published = outputs['pull-request-operation'] !== 'none'
+    const pull = published
+      ? {
+          'pull-request-operation': outputs['pull-request-operation'],
+          'pull-request-number': outputs['pull-request-number'],
+          'pull-request-url': outputs['pull-request-url']
+        }
+      : {}
     return {
-      outputs: { ...baseOutputs(inputs.path), requests: outputs.requests },
-      failure: error instanceof Error ? error.message : String(error),
+      outputs: { ...baseOutputs(inputs.path), requests: outputs.requests, ...pull },
+      failure: published
+        ? `${message}\nThe pull request was ${outputs['pull-request-operation']} before this failure: ${outputs['pull-request-url']}`
+        : message,
       error
     }
   }

@@ -64,6 +64,8 @@ export interface RunOptions {
   octokit?: Partial<OctokitOptions>
   /** Everything the run emits is added here for the secrets sweep. */
   emissions?: Emissions
+  /** Writing the job summary fails with this message (as a full disk or an oversized file would). */
+  summaryError?: string
   label: string
 }
 
@@ -121,6 +123,7 @@ export async function runInProcess(options: RunOptions): Promise<InProcessRun> {
           ...options.octokit
         }),
       summary: async markdown => {
+        if (options.summaryError) throw new Error(options.summaryError)
         summary += markdown
       }
     })
@@ -379,6 +382,7 @@ export interface CaseSpec {
   secrets?: Secret[]
   /** Looks at the stand-in after the run, before it is closed; the result is `inspected`. */
   inspect?: (gh: GitHubStandIn) => Promise<Record<string, unknown>>
+  summaryError?: string
 }
 
 /**
@@ -406,6 +410,7 @@ export async function runCase(scenario: Scenario, spec: CaseSpec): Promise<CaseO
       client: spec.client,
       octokit: spec.octokit,
       emissions: spec.emissions,
+      summaryError: spec.summaryError,
       label: spec.name
     })
     gh.setFaults({})
