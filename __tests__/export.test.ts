@@ -604,6 +604,22 @@ describe('changes, filters and faults', () => {
     }
   )
 
+  test('a checkout Git gave CRLF line endings is named once, with the fix, instead of drift alone', async () => {
+    const workspace = newWorkspace()
+    await snapshot(sim, workspace)
+    const root = path.join(workspace, 'genesys')
+    for (const file of Object.keys(await treeOf(root)).filter(f => !f.endsWith('/'))) {
+      const full = path.join(root, file)
+      await writeFile(full, (await readFile(full, 'utf8')).replace(/\n/g, '\r\n'))
+    }
+    const check = await snapshot(sim, workspace, { mode: 'check', 'fail-on-drift': 'false' })
+    const crlf = check.lines.filter(
+      l => l.level === 'warning' && /Windows line endings \(CRLF\)/.test(l.message)
+    )
+    expect(crlf).toHaveLength(1)
+    expect(crlf[0].message).toContain("Add 'genesys/** -text' to .gitattributes")
+  })
+
   test('a flow that cannot be exported fails the run and leaves the workspace as it was', async () => {
     const workspace = newWorkspace()
     const first = await snapshot(sim, workspace)

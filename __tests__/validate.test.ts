@@ -274,6 +274,19 @@ describe('validateSnapshot', () => {
     expect(p.message).toMatch(/sha256.*Genesys Cloud/)
   })
 
+  test('a file Git gave CRLF line endings at checkout is named as such, with the fix', async () => {
+    const dir = copy()
+    const victim = manifestOf(dir).resources.find(r => r.kind === 'queue')!
+    const file = path.join(dir, victim.path)
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/\n/g, '\r\n'))
+    const p = only(await validateSnapshot(dir))
+    expect(p.file).toBe(victim.path)
+    expect(p.message).toMatch(/Windows line endings \(CRLF\).*-text' to \.gitattributes/)
+    // CRLF and an edit: a change like any other.
+    writeFileSync(file, readFileSync(file, 'utf8') + 'description: edited by hand\r\n')
+    expect(only(await validateSnapshot(dir)).message).toMatch(/was changed after the snapshot was taken/)
+  })
+
   test('a dependsOn edge that points nowhere', async () => {
     const dir = copy()
     const m = manifestOf(dir)

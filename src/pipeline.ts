@@ -196,6 +196,11 @@ async function runExport(inputs: Inputs, edges: PipelineEdges, outputs: Outputs)
         })
       : { base: inputs.base, checkedHead: undefined }
     const current = await readCurrentSnapshot(inputs.snapshotDir)
+    if (current.crlf) {
+      log.warning(
+        `${inputs.path}/${MANIFEST_FILE} has Windows line endings (CRLF): Git converted the checkout (core.autocrlf), so every committed file differs from its sha256 and compares as changed, and nothing is reused. Add '${inputs.path}/** -text' to .gitattributes, or run on an ubuntu runner.`
+      )
+    }
     if (current.exists && !current.manifest) {
       log.warning(
         `${inputs.path}/${MANIFEST_FILE} could not be read (${current.manifestProblems.map(p => p.message).join('; ')}); every flow is exported again.`

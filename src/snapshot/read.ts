@@ -17,9 +17,13 @@ function isMissing(error: unknown): boolean {
  * in an existing folder is reported as a problem. `manifest` is set when the file is structurally
  * usable (see parseManifest), even if `manifestProblems` lists ordering or reference problems.
  */
-export async function readCurrentSnapshot(
-  snapshotDir: string
-): Promise<{ manifest?: Manifest; manifestProblems: ManifestProblem[]; exists: boolean }> {
+export async function readCurrentSnapshot(snapshotDir: string): Promise<{
+  manifest?: Manifest
+  manifestProblems: ManifestProblem[]
+  exists: boolean
+  /** The manifest has CRLF line endings: Git converted the checkout (the action writes LF only). */
+  crlf?: boolean
+}> {
   try {
     const st = await lstat(snapshotDir)
     if (!st.isDirectory()) {
@@ -47,7 +51,7 @@ export async function readCurrentSnapshot(
     throw error
   }
   const { manifest, problems } = parseManifest(text)
-  return { manifest, manifestProblems: problems, exists: true }
+  return { manifest, manifestProblems: problems, exists: true, crlf: text.includes('\r\n') }
 }
 
 /** Where `rel` under `dir` is, or why it is not a file of that folder. */

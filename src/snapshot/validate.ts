@@ -122,6 +122,12 @@ function checkContent(file: string, bytes: Buffer): ValidationProblem[] {
   return problems
 }
 
+/** True when the file differs from `sha256` only by CRLF line endings a Windows checkout gave it. */
+export function crlfOnly(bytes: Buffer, sha256: string): boolean {
+  if (!bytes.includes('\r\n')) return false
+  return sha256Hex(Buffer.from(bytes.toString('latin1').replace(/\r\n/g, '\n'), 'latin1')) === sha256
+}
+
 /**
  * Checks a snapshot folder offline. Returns the problems found (empty: valid), sorted by file and line.
  * Paths in the manifest that escape the folder are reported, never read.
@@ -162,7 +168,14 @@ export async function validateSnapshot(snapshotDir: string): Promise<ValidationP
         continue
       }
       const actual = sha256Hex(bytes as Buffer)
-      if (actual !== r.sha256) {
+      if (actual !== r.sha256 && crlfOnly(bytes as Buffer, r.sha256)) {
+        problems.push({
+          file: r.path,
+          message:
+            `has Windows line endings (CRLF) where the snapshot has LF: Git converted it at checkout (core.autocrlf), so its sha256 no longer matches. ` +
+            `Add '<path>/** -text' to .gitattributes (<path>: the action's path input, genesys by default), or run on an ubuntu runner`
+        })
+      } else if (actual !== r.sha256) {
         problems.push({
           file: r.path,
           message:
