@@ -46,7 +46,20 @@ describe('readCurrentSnapshot', () => {
       []
     )
     put('manifest.json', serializeManifest(m))
-    expect(await readCurrentSnapshot(snap)).toEqual({ exists: true, manifest: m, manifestProblems: [] })
+    expect(await readCurrentSnapshot(snap)).toEqual({
+      exists: true,
+      manifest: m,
+      manifestProblems: [],
+      crlf: false
+    })
+    // A checkout with CRLF line endings still parses, and says so.
+    put('manifest.json', serializeManifest(m).replace(/\n/g, '\r\n'))
+    expect(await readCurrentSnapshot(snap)).toEqual({
+      exists: true,
+      manifest: m,
+      manifestProblems: [],
+      crlf: true
+    })
   })
 
   test('an unreadable manifest gives problems and no manifest', async () => {
