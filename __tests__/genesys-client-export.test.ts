@@ -307,9 +307,31 @@ describe('FlowExportQueue', () => {
     const { got, failed } = await run(client, some, { batchSize: 24, concurrentJobs: 1 })
     expect(failed).toEqual([])
     expectExact(org, got, some)
-    // Eight jobs of 6 did the work. The API refused 24 and then 12 once each: the other batches were
-    // split to the size it had taken without asking again.
-    expect(client.stats().byEndpoint['POST /api/v2/flows/export/jobs']).toBe(8 + 2)
+    // Eight jobs of 6 did the work. The API refused both batches of 24 and the four halves of 12, each
+    // asked before a job of 6 had shown the limit (the cost of not taking one refusal as a limit).
+    expect(client.stats().byEndpoint['POST /api/v2/flows/export/jobs']).toBe(8 + 6)
+  })
+
+  it('a flow the API refuses at job creation is split out without shrinking the other jobs', async () => {
+    const { org, client, flows } = await setup({ flows: 60 })
+    const some = flows.slice(0, 48)
+    const bad = some[3]
+    org.setFaults({ rejectExportFlowIds: [bad.id] })
+    const { got, failed } = await run(client, some, {
+      batchSize: 12,
+      concurrentJobs: 1,
+      singleFlowAttempts: 1
+    })
+    expect(failed.map(f => f.flow.id)).toEqual([bad.id])
+    expect(failed[0].reason).toMatch(/cannot be exported/)
+    expectExact(
+      org,
+      got,
+      some.filter(f => f.id !== bad.id)
+    )
+    // The first batch is halved down to the bad flow (12 → 6 → 3 → 2 → 1: five refusals, four
+    // accepted halves); the three batches after it go out whole once the halves showed a flow at fault.
+    expect(jobsCreated(client)).toBeLessThanOrEqual(3 + 4 + 4 + 3)
   })
 
   it('stops its jobs when aborted, and finish throws the reason', async () => {

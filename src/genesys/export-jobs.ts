@@ -58,7 +58,7 @@ export function isArchyRateLimited(reason: string): boolean {
 
 type JobOutcome =
   | { kind: 'done'; matched: Map<string, { readonly data: Buffer }>; reason?: string }
-  | { kind: 'failed'; reason: string }
+  | { kind: 'failed'; reason: string; refused?: boolean }
   | { kind: 'expired'; reason: string }
 
 /**
@@ -121,7 +121,11 @@ export class FlowExportQueue {
   /** Once a fatal error (permissions) ends the export, the other batches stop at their next step. */
   private fatalError: unknown
   private finished = false
-  /** Lowered when the API refuses to create a job of some size (400): larger batches are split first. */
+  /**
+   * Lowered once the API refused to create a job (400) and then took each half of it: a limit on
+   * flows per job, so larger batches are split first. A flow the API will not take is refused in
+   * one half only, and must not shrink every later job (4 requests a flow instead of 4 a hundred).
+   */
   private maxJobFlows = Infinity
 
   constructor(
@@ -192,9 +196,12 @@ export class FlowExportQueue {
   private start(batch: FlowToExport[]): void {
     if (batch.length === 0) return
     this.running.push(
-      this.exportBatch(batch).catch((err: unknown) => {
-        this.fatalError ??= err
-      })
+      this.exportBatch(batch).then(
+        () => undefined,
+        (err: unknown) => {
+          this.fatalError ??= err
+        }
+      )
     )
   }
 
@@ -236,10 +243,13 @@ export class FlowExportQueue {
       })
     } catch (err) {
       if (isFatal(err) || !(err instanceof GenesysApiError)) throw err
-      // Perhaps too many flows for one job (no documented maximum): the other batches split first.
-      if (err.status === 400 && batch.length > 1)
-        this.maxJobFlows = Math.min(this.maxJobFlows, Math.ceil(batch.length / 2))
-      return { kind: 'failed', reason: `the export job could not be created: ${err.message}` }
+      // Too many flows for one job (no documented maximum), or a flow the API will not take:
+      // exportBatch tells them apart by how the halves fare.
+      return {
+        kind: 'failed',
+        reason: `the export job could not be created: ${err.message}`,
+        refused: err.status === 400
+      }
     }
     if (!created?.id) return { kind: 'failed', reason: 'the export job was created without an id' }
     const jobId = created.id
@@ -316,13 +326,16 @@ export class FlowExportQueue {
   }
 
   /** One job for `batch`, re-run while its download URL turns out expired; then the flows it left out. */
-  private async attempt(batch: FlowToExport[]): Promise<{ left: FlowToExport[]; reason: string }> {
+  private async attempt(
+    batch: FlowToExport[]
+  ): Promise<{ left: FlowToExport[]; reason: string; refused?: boolean }> {
     let outcome = await this.runJob(batch)
     for (let rerun = 0; outcome.kind === 'expired' && rerun < MAX_EXPIRED_RERUNS; rerun++) {
       this.log.debug(`Export job of ${batch.length} flow(s): ${outcome.reason}; running it again.`)
       outcome = await this.runJob(batch)
     }
-    if (outcome.kind !== 'done') return { left: batch, reason: outcome.reason }
+    if (outcome.kind !== 'done')
+      return { left: batch, reason: outcome.reason, refused: outcome.kind === 'failed' && outcome.refused }
     for (const flow of batch) {
       const entry = outcome.matched.get(flow.id)
       if (!entry || this.delivered.has(flow.id)) continue
@@ -359,22 +372,26 @@ export class FlowExportQueue {
     this.failed.push({ flow, reason })
   }
 
-  private async exportBatch(batch: FlowToExport[]): Promise<void> {
+  /** Exports `batch`, splitting what is left out; false when the API refused to create its job (400). */
+  private async exportBatch(batch: FlowToExport[]): Promise<boolean> {
     if (batch.length > this.maxJobFlows) {
       const [a, b] = halves(batch)
       await Promise.all([this.exportBatch(a), this.exportBatch(b)])
-      return
+      return true
     }
-    const { left, reason } = await this.attempt(batch)
-    if (left.length === 0) return
-    if (batch.length === 1) return this.exportOne(left[0], reason)
-    if (left.length === 1) {
+    const { left, reason, refused } = await this.attempt(batch)
+    if (left.length === 0) return true
+    if (batch.length === 1 || left.length === 1) {
       // A job that exported all but one already tried that one: go straight to single retries.
-      return this.exportOne(left[0], reason)
+      await this.exportOne(left[0], reason)
+      return !refused
     }
     this.log.debug(`Export job of ${batch.length} flows left ${left.length} out (${reason}); splitting them.`)
     const [a, b] = halves(left)
-    await Promise.all([this.exportBatch(a), this.exportBatch(b)])
+    const taken = await Promise.all([this.exportBatch(a), this.exportBatch(b)])
+    // Refused whole, taken in halves: too many flows for one job; later batches stay at this size.
+    if (refused && taken[0] && taken[1]) this.maxJobFlows = Math.min(this.maxJobFlows, a.length)
+    return !refused
   }
 }
 

@@ -106,6 +106,13 @@ export class ExportJobs {
         )
       if (e.fileName !== undefined && typeof e.fileName !== 'string')
         throw badRequest(req, `flows[${i}].fileName must be a string.`)
+      if (this.faults().rejectExportFlowIds.includes(e.flow.id)) {
+        this.inject('rejectedFlow')
+        throw badRequest(
+          req,
+          `flows[${i}]: flow ${e.flow.id} version ${String(e.flow.version)} cannot be exported.`
+        )
+      }
       return {
         flowId: e.flow.id,
         version: e.flow.version,

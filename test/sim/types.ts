@@ -80,6 +80,8 @@ export interface Faults {
   slowMs: number
   /** Export jobs holding any of these flows end in Failure. */
   failExportFlowIds: string[]
+  /** Creating an export job that names any of these flows answers 400 (the job is never made). */
+  rejectExportFlowIds: string[]
   /** Jobs never leave Started. */
   stuckExportJobs: boolean
   /** Every download URL answers this status (403, 404, 500...). */
@@ -129,6 +131,7 @@ export const DEFAULT_FAULTS: Readonly<Faults> = {
   slowRate: 0,
   slowMs: 0,
   failExportFlowIds: [],
+  rejectExportFlowIds: [],
   stuckExportJobs: false,
   downloadStatus: null,
   corruptZip: false,
