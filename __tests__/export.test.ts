@@ -439,6 +439,20 @@ describe('changes, filters and faults', () => {
     expect(await treeOf(path.join(workspace, 'genesys'))).toEqual(await treeOf(path.join(full, 'genesys')))
   })
 
+  test('a flow whose dependency listing never adds up is exported with its committed dependencies; the run goes on', async () => {
+    const workspace = newWorkspace()
+    const first = await snapshot(sim, workspace)
+    const flow = first.manifest.resources.find(r => r.kind === 'flow' && r.dependsOn.length > 0)!
+    sim.setFaults({ repeatedDependencyFlowIds: [flow.id] })
+    const second = await snapshot(sim, workspace, { incremental: 'false' })
+    const entry = second.manifest.resources.find(r => r.id === flow.id)!
+    expect(entry.dependsOn).toEqual(flow.dependsOn)
+    expect(entry.dependenciesNotRead).toMatch(/did not add up/)
+    expect(second.lines.some(l => l.level === 'warning' && l.message.includes(flow.id))).toBe(true)
+    // Every other flow was read as usual.
+    expect(second.manifest.resources.filter(r => r.dependenciesNotRead !== undefined)).toHaveLength(1)
+  })
+
   test('a run that ends in no snapshot says nothing of the dependencies it could not read', async () => {
     const flow = sim.org.flows.find(f => !f.deleted && f.publishedVersion)!
     // Its lookup is refused and its export fails every time: the run fails on the export.

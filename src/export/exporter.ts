@@ -678,8 +678,11 @@ function committedRefs(previous: PreviousIndex, key: ResourceRef): Map<ResourceR
  * login, the service being down), which stop it. Kept short and steady: it goes into the manifest.
  */
 function unreadDependencies(error: unknown): string | undefined {
-  if (!(error instanceof GenesysApiError) || (error.status !== 400 && error.status !== 404)) return undefined
-  return `dependency tracking answered ${error.status}`
+  if (!(error instanceof GenesysApiError)) return undefined
+  if (error.status === 400 || error.status === 404) return `dependency tracking answered ${error.status}`
+  // Pages that never add up to their total (an entry listed twice, say) are about this flow alone.
+  if (error.code === 'incomplete.listing') return "dependency tracking's listing of it did not add up"
+  return undefined
 }
 
 function assignPaths(

@@ -102,6 +102,8 @@ export interface Faults {
   reportedDeletedIds: string[]
   /** Lower-case flow types dependency tracking does not take: consumedresources answers 400 for them. */
   untrackedFlowTypes: string[]
+  /** consumedresources of these flows lists one entry twice, counted in `total`, on every read. */
+  repeatedDependencyFlowIds: string[]
   /** Listings: once per endpoint, a page starts one entity early (repeating one, missing another). */
   pagingShift: boolean
   /** The next `count` API requests get 429 with this Retry-After. */
@@ -143,6 +145,7 @@ export const DEFAULT_FAULTS: Readonly<Faults> = {
   forbiddenFlowIds: [],
   reportedDeletedIds: [],
   untrackedFlowTypes: [],
+  repeatedDependencyFlowIds: [],
   pagingShift: false,
   forceRateLimit: null,
   tokenRevokeAfter: 0,

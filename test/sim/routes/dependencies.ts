@@ -110,9 +110,14 @@ export const dependencyRoutes: Route[] = [
       )
       const filtered =
         resourceTypes.length === 0 ? all : all.filter(d => resourceTypes.includes(d.type ?? ''))
+      // The repeatedDependencyFlowIds fault: the first entry listed twice, and counted in the total.
+      const listed =
+        core.faults().repeatedDependencyFlowIds.includes(f.id) && filtered.length > 0
+          ? [...filtered, { ...filtered[0] }]
+          : filtered
       return json(
         200,
-        listing(req, filtered, {
+        listing(req, listed, {
           maxPageSize: 500,
           shiftOnce: core.shiftOnce('GET /api/v2/architect/dependencytracking/consumedresources')
         })
