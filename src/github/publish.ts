@@ -22,6 +22,7 @@ import {
 import type { Octokit } from './octokit.js'
 import {
   addMissingLabels,
+  refreshOpenPull,
   closePull,
   findOpenPull,
   fitBody,
@@ -136,25 +137,23 @@ export async function baseSnapshotView(
   const sha = await branchSha(octokit, repo, base)
   if (!sha) return { manifest: undefined, read: async () => undefined }
   const folder = await readFolder(octokit, repo, sha, folderPath)
-  const { manifest } = await readManifest(octokit, repo, folder)
   const cache = new Map<string, Promise<string>>()
-  return {
-    manifest,
-    read: async path => {
-      const entry = folder.files.get(path)
-      if (!entry) return undefined
-      let text = cache.get(entry.sha)
-      if (!text) {
-        text = (async () => {
-          const here = await options.local?.(path).catch(() => undefined)
-          if (here !== undefined && gitBlobSha(Buffer.from(here, 'utf8')) === entry.sha) return here
-          return (await readBlob(octokit, repo, entry.sha)).toString('utf8')
-        })()
-        cache.set(entry.sha, text)
-      }
-      return text
+  const read = async (path: string): Promise<string | undefined> => {
+    const entry = folder.files.get(path)
+    if (!entry) return undefined
+    let text = cache.get(entry.sha)
+    if (!text) {
+      text = (async () => {
+        const here = await options.local?.(path).catch(() => undefined)
+        if (here !== undefined && gitBlobSha(Buffer.from(here, 'utf8')) === entry.sha) return here
+        return (await readBlob(octokit, repo, entry.sha)).toString('utf8')
+      })()
+      cache.set(entry.sha, text)
     }
+    return text
   }
+  const text = await read(MANIFEST_FILE)
+  return { manifest: text === undefined ? undefined : parseManifest(text).manifest, read }
 }
 
 /**
@@ -491,8 +490,7 @@ export async function publishSnapshot(
 
     try {
       if (open) {
-        const pull = await updatePull(octokit, repo, open, request)
-        await addMissingLabels(octokit, repo, open, request.labels, log)
+        const pull = await refreshOpenPull(octokit, repo, open, request, log)
         return result('updated', pull, commit.sha, files)
       }
       const { pull, operation } = await openPull(octokit, repo, { ...request, base }, log)

@@ -129,12 +129,8 @@ export async function openPull(
     if (isValidationFailure(error, /a pull request already exists/i)) {
       const existing = await findOpenPull(octokit, repo, pull.branch, pull.base)
       if (existing) {
-        // As for any open PR: labels it lacks are added; reviewers are asked only by the run that
-        // opens a PR (see addMissingLabels).
         log.info(`Pull request #${existing.number} was opened meanwhile; updating it.`)
-        const updated = await updatePull(octokit, repo, existing, pull)
-        await addMissingLabels(octokit, repo, existing, pull.labels, log)
-        return { pull: updated, operation: 'updated' }
+        return { pull: await refreshOpenPull(octokit, repo, existing, pull, log), operation: 'updated' }
       }
     }
     throw describeWriteFailure(
@@ -225,6 +221,22 @@ async function addLabels(
         'The token needs `permissions: pull-requests: write` (or issues: write).'
     )
   }
+}
+
+/**
+ * An open PR gets the new title and body, and the labels it lacks; reviewers are asked only by the
+ * run that opens a PR (see addMissingLabels).
+ */
+export async function refreshOpenPull(
+  octokit: Octokit,
+  repo: Repo,
+  pull: OpenPull,
+  content: { title: string; body: string; labels: string[] },
+  log: Log
+): Promise<PullRef> {
+  const updated = await updatePull(octokit, repo, pull, content)
+  await addMissingLabels(octokit, repo, pull, content.labels, log)
+  return updated
 }
 
 /**

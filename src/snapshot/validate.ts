@@ -123,7 +123,7 @@ function checkContent(file: string, bytes: Buffer): ValidationProblem[] {
 }
 
 /** True when the file differs from `sha256` only by CRLF line endings a Windows checkout gave it. */
-export function crlfOnly(bytes: Buffer, sha256: string): boolean {
+function crlfOnly(bytes: Buffer, sha256: string): boolean {
   if (!bytes.includes('\r\n')) return false
   return sha256Hex(Buffer.from(bytes.toString('latin1').replace(/\r\n/g, '\n'), 'latin1')) === sha256
 }
