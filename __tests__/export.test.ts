@@ -453,6 +453,87 @@ describe('changes, filters and faults', () => {
     expect(second.manifest.resources.filter(r => r.dependenciesNotRead !== undefined)).toHaveLength(1)
   })
 
+  test('while the dependency index is not built, flows read keep their committed dependencies and are asked about again', async () => {
+    const live = sim.org.flows.filter(f => !f.deleted && f.publishedVersion)
+    const workspace = newWorkspace()
+    const first = await snapshot(sim, workspace)
+    const queues = first.manifest.resources.filter(r => r.kind === 'queue')
+    expect(queues.length).toBeGreaterThan(0)
+
+    // An index not built answers, with nothing in it: without the committed lists every queue would go.
+    sim.setFaults({ dependencyBuildStatus: 'NOTBUILT', unindexedFlowIds: live.map(f => f.id) })
+    const user = first.manifest.resources.find(
+      r => r.kind === 'flow' && r.dependsOn.some(d => d.startsWith('queue:'))
+    )!
+    sim.publishFlow(user.id)
+    const second = await snapshot(sim, workspace)
+    expect(second.manifest.resources.filter(r => r.kind === 'queue').map(r => r.id)).toEqual(
+      queues.map(r => r.id)
+    )
+    const entry = second.manifest.resources.find(r => r.id === user.id)!
+    expect(entry.dependsOn).toEqual(user.dependsOn)
+    expect(entry.dependenciesNotRead).toBe('the dependency index was NOTBUILT')
+    // Only the republished flow was read; the rest were reused, as the index state does not change them.
+    expect(second.manifest.resources.filter(r => r.dependenciesNotRead !== undefined).map(r => r.id)).toEqual(
+      [user.id]
+    )
+    const warnings = second.lines.filter(l => l.level === 'warning').map(l => l.message)
+    expect(warnings).toEqual([
+      expect.stringMatching(/dependency index is NOTBUILT.*keeps what the committed snapshot lists/)
+    ])
+    expect(second.summary).toContain('### Dependencies not read (1)')
+    expect(await validateSnapshot(path.join(workspace, 'genesys'))).toEqual([])
+
+    // A full run keeps every committed list too.
+    const full = await snapshot(sim, workspace, { incremental: 'false' })
+    expect(full.manifest.resources.filter(r => r.kind === 'queue').map(r => r.id)).toEqual(
+      queues.map(r => r.id)
+    )
+    expect(
+      full.manifest.resources.filter(r => r.kind === 'flow').every(r => r.dependenciesNotRead !== undefined)
+    ).toBe(true)
+
+    // Once the index is built, those flows are asked about again and the snapshot is a clean run's.
+    sim.setFaults({ dependencyBuildStatus: 'OPERATIONAL', unindexedFlowIds: [] })
+    sim.resetStats()
+    const third = await snapshot(sim, workspace)
+    expect(third.manifest.resources.some(r => r.dependenciesNotRead !== undefined)).toBe(false)
+    expect(sim.stats().byEndpoint['GET /api/v2/architect/dependencytracking/consumedresources']).toBe(
+      full.manifest.resources.filter(r => r.kind === 'flow').length
+    )
+    const clean = newWorkspace()
+    await snapshot(sim, clean)
+    expect(await treeOf(path.join(clean, 'genesys'))).toEqual(await treeOf(path.join(workspace, 'genesys')))
+  })
+
+  test('a flow the last index build failed on keeps its committed dependencies, with a warning of its own', async () => {
+    const workspace = newWorkspace()
+    const first = await snapshot(sim, workspace)
+    const flows = first.manifest.resources.filter(r => r.kind === 'flow' && r.dependsOn.length > 0)
+    const [failed, other] = flows
+    sim.setFaults({ failedIndexFlowIds: [failed.id] })
+    const second = await snapshot(sim, workspace, { incremental: 'false' })
+    const entry = second.manifest.resources.find(r => r.id === failed.id)!
+    expect(entry.dependsOn).toEqual(failed.dependsOn)
+    expect(entry.dependenciesNotRead).toBe("dependency tracking's last build could not index it")
+    expect(second.manifest.resources.find(r => r.id === other.id)!.dependenciesNotRead).toBeUndefined()
+    const warnings = second.lines.filter(l => l.level === 'warning').map(l => l.message)
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `could not index flow .*${failed.id}\\) \\(FLOW_PARSE_FAILED\\).*Kept what the committed snapshot lists`
+        )
+      )
+    ])
+
+    // Once the build no longer names it, it is asked about again and the marker goes.
+    sim.setFaults({ failedIndexFlowIds: [] })
+    sim.resetStats()
+    const third = await snapshot(sim, workspace)
+    expect(third.manifest.resources.find(r => r.id === failed.id)!.dependenciesNotRead).toBeUndefined()
+    expect(sim.stats().byEndpoint['GET /api/v2/architect/dependencytracking/consumedresources']).toBe(1)
+  })
+
   test('a run that ends in no snapshot says nothing of the dependencies it could not read', async () => {
     const flow = sim.org.flows.find(f => !f.deleted && f.publishedVersion)!
     // Its lookup is refused and its export fails every time: the run fails on the export.

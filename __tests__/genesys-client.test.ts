@@ -9,7 +9,7 @@ import { VirtualClock } from '../src/common/clock.js'
 import { memoryLog } from '../src/common/log.js'
 import {
   consumedResources,
-  dependencyBuildStatus,
+  dependencyIndexStatus,
   getDataActionsByIds,
   getQueuesByIds,
   getSkillsByIds,
@@ -481,7 +481,7 @@ describe('typed endpoints', () => {
   it('reads what a flow uses and the dependency index status', async () => {
     const org = await sim({ flows: 40 })
     const c = client(org)
-    expect(await dependencyBuildStatus(c)).toBe('OPERATIONAL')
+    expect(await dependencyIndexStatus(c)).toEqual({ status: 'OPERATIONAL', failedObjects: [] })
     const flow = org.org.flows.find(f => f.publishedVersion && !f.deleted && f.deps.queues.length > 0)!
     const deps = await consumedResources(c, { id: flow.id, version: flow.publishedVersion!, type: flow.type })
     const queueIds = deps.filter(d => d.type === 'QUEUE').map(d => d.id)

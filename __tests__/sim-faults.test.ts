@@ -195,6 +195,26 @@ describe('org-level faults', () => {
     })
   })
 
+  test('unindexed and failed-index flows: consumedresources answers empty; failed ones are in failedObjects', async () => {
+    const s = await sim()
+    const api = await apiClient(s)
+    const [unindexed, failed, other] = s.org.flows.filter(f => f.publishedVersion && f.deps.queues.length > 0)
+    s.setFaults({ unindexedFlowIds: [unindexed.id], failedIndexFlowIds: [failed.id] })
+    const depsOf = async (flow: typeof other) =>
+      (
+        await api(
+          `/api/v2/architect/dependencytracking/consumedresources?id=${flow.id}&version=${flow.publishedVersion}&objectType=${objectTypeOf(flow.type)}&pageSize=100`
+        )
+      ).json<{ entities: unknown[]; total: number }>()
+    expect(await depsOf(unindexed)).toMatchObject({ entities: [], total: 0 })
+    expect(await depsOf(failed)).toMatchObject({ entities: [], total: 0 })
+    expect((await depsOf(other)).total).toBeGreaterThan(0)
+    expect((await api('/api/v2/architect/dependencytracking/build')).json()).toMatchObject({
+      status: 'OPERATIONAL',
+      failedObjects: [{ id: failed.id, version: failed.publishedVersion, errorCode: 'FLOW_PARSE_FAILED' }]
+    })
+  })
+
   test('forbidden queues, skills and data actions: 403 by id, absent from listings, still in dependency tracking', async () => {
     const s = await sim()
     const api = await apiClient(s)

@@ -10,7 +10,7 @@ import type { GenesysClient } from '../genesys/client.js'
 import { GenesysApiError } from '../genesys/errors.js'
 import {
   consumedResources,
-  dependencyBuildStatus,
+  dependencyIndexStatus,
   getFlow,
   getQueuesByIds,
   getSkillsByIds,
@@ -37,6 +37,7 @@ import { Batcher } from './batcher.js'
 import { DataActionReader } from './data-actions.js'
 import { flowMatcher } from './filters.js'
 import { committedFileNames, folderOf, settledFlowPaths, type FolderNames } from './flow-paths.js'
+import { indexDoubt, UNBUILT_INDEX } from './index-doubt.js'
 import { dependencyRef, queueReferences } from './references.js'
 
 export interface ExportOptions {
@@ -149,17 +150,22 @@ export async function exportOrg(
   const wanted = new Set<ResourceKind>(['flow', ...options.dependencies.map(d => DEPENDENCY_KIND_OF[d])])
 
   // Independent reads, so they share one round trip.
-  const [buildStatus, allFlows] = await log.group('Listing flows', async () => {
-    const [status, flows] = await Promise.all([dependencyBuildStatus(client), listFlows(client)])
+  const [index, allFlows] = await log.group('Listing flows', async () => {
+    const [status, flows] = await Promise.all([dependencyIndexStatus(client), listFlows(client)])
     log.info(`${flows.length} flows in the org`)
     // Only what the export uses: a listed flow carries schemas and more, thousands of times over.
     return [status, flows.map(compactFlow)] as const
   })
-  if (buildStatus !== 'OPERATIONAL') {
+  if (UNBUILT_INDEX.has(index.status)) {
     warn(
-      `Architect's dependency index is ${buildStatus}, not OPERATIONAL: the dependencies of some flows may be missing or out of date until it is rebuilt (Architect > Dependency tracking).`
+      `Architect's dependency index is ${index.status}, not OPERATIONAL: what it says flows use may be incomplete. Each flow whose dependencies this run reads also keeps what the committed snapshot lists for it, and is marked dependenciesNotRead so the next run asks again. Rebuild the index (Architect > Dependency tracking).`
+    )
+  } else if (index.status !== 'OPERATIONAL') {
+    warn(
+      `Architect's dependency index is ${index.status || 'of unknown status'}, not OPERATIONAL: the dependencies of some flows may be missing or out of date until it is rebuilt (Architect > Dependency tracking).`
     )
   }
+  const doubtOf = indexDoubt(index)
 
   // Every flow, whatever the filters say: flows the picked ones use are exported too.
   const flowsById = new Map(allFlows.map(f => [f.id, f]))
@@ -424,6 +430,25 @@ export async function exportOrg(
           follow(node)
           looked++
           return
+        }
+        const doubt = doubtOf(flow)
+        if (doubt !== undefined) {
+          // The answer may leave things out: what the committed snapshot lists stays as well (the
+          // answer wins where both name something), and the next run asks again.
+          node.dependenciesNotRead = doubt.reason
+          const key = ref('flow', flow.id)
+          if (previous.resources.has(key))
+            for (const [to, info] of committedRefs(previous, key)) node.refs.set(to, info)
+          if (doubt.warn)
+            unread.warnings.push(
+              `Dependency tracking's last build could not index flow ${flow.name} (${flow.type}, ${flow.id})${
+                doubt.errorCode ? ` (${doubt.errorCode})` : ''
+              }: what it says the flow uses may be incomplete. ${
+                previous.resources.has(key)
+                  ? 'Kept what the committed snapshot lists for it as well; the next run asks again.'
+                  : 'The next run asks again.'
+              }`
+            )
         }
         for (const dep of deps) {
           const to = dependencyRef(dep)

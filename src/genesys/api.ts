@@ -52,14 +52,30 @@ export function consumedResources(
   )
 }
 
-/** OPERATIONAL, OPERATIONALNEEDSREBUILD, NOTBUILT, BUILDINPROGRESS, ... ('' when not said). */
-export async function dependencyBuildStatus(client: GenesysClient): Promise<string> {
-  const info = await client.request<{ status?: string } | undefined>(
-    'GET',
-    '/api/v2/architect/dependencytracking/build',
-    { endpoint: 'GET /api/v2/architect/dependencytracking/build' }
-  )
-  return info?.status ?? ''
+/** The dependency index's state, as GET /api/v2/architect/dependencytracking/build gives it. */
+export interface DependencyIndexStatus {
+  /** OPERATIONAL, OPERATIONALNEEDSREBUILD, NOTBUILT, BUILDINPROGRESS, ... ('' when not said). */
+  status: string
+  /** Objects the last build could not index (flows among them): what it says they use is not to be trusted. */
+  failedObjects: { id: string; version?: string; errorCode?: string }[]
+}
+
+export async function dependencyIndexStatus(client: GenesysClient): Promise<DependencyIndexStatus> {
+  const info = await client.request<
+    { status?: string; failedObjects?: { id?: string; version?: string; errorCode?: string }[] } | undefined
+  >('GET', '/api/v2/architect/dependencytracking/build', {
+    endpoint: 'GET /api/v2/architect/dependencytracking/build'
+  })
+  const failedObjects: DependencyIndexStatus['failedObjects'] = []
+  for (const o of Array.isArray(info?.failedObjects) ? info.failedObjects : []) {
+    if (typeof o?.id !== 'string' || o.id === '') continue
+    failedObjects.push({
+      id: o.id,
+      ...(typeof o.version === 'string' ? { version: o.version } : {}),
+      ...(typeof o.errorCode === 'string' && o.errorCode !== '' ? { errorCode: o.errorCode } : {})
+    })
+  }
+  return { status: typeof info?.status === 'string' ? info.status : '', failedObjects }
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {

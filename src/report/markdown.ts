@@ -65,7 +65,7 @@ function renderDependenciesNotRead(facts: RunFacts, limit = LIST_LIMIT): string[
     flows.length === 0
       ? []
       : [
-          'Architect dependency tracking would not say what these flows use. Each keeps the dependencies the committed snapshot lists for it, and the next run asks again:',
+          'Architect dependency tracking would not say what these flows use, or its index was not complete enough to be taken at its word. Each keeps the dependencies the committed snapshot lists for it, and the next run asks again:',
           '',
           ...boundedList(flows, problemItem, limit)
         ]

@@ -104,6 +104,16 @@ export interface Faults {
   untrackedFlowTypes: string[]
   /** consumedresources of these flows lists one entry twice, counted in `total`, on every read. */
   repeatedDependencyFlowIds: string[]
+  /**
+   * An index that lacks these flows' current versions: consumedresources answers an empty listing
+   * for them, as an index not (yet) built does.
+   */
+  unindexedFlowIds: string[]
+  /**
+   * The last index build failed on these flows: the build status lists them in `failedObjects` (id,
+   * current version, errorCode) and consumedresources answers an empty listing for them.
+   */
+  failedIndexFlowIds: string[]
   /** Listings: once per endpoint, a page starts one entity early (repeating one, missing another). */
   pagingShift: boolean
   /** The next `count` API requests get 429 with this Retry-After. */
@@ -146,6 +156,8 @@ export const DEFAULT_FAULTS: Readonly<Faults> = {
   reportedDeletedIds: [],
   untrackedFlowTypes: [],
   repeatedDependencyFlowIds: [],
+  unindexedFlowIds: [],
+  failedIndexFlowIds: [],
   pagingShift: false,
   forceRateLimit: null,
   tokenRevokeAfter: 0,

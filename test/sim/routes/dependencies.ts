@@ -105,7 +105,9 @@ export const dependencyRoutes: Route[] = [
           `Could not find a dependency tracking object with id '${id}', version '${version}' and type '${objectType}'.`
         )
       const stale = new Set(core.faults().reportedDeletedIds)
-      const all = consumedResources(core.state, f).map(d =>
+      const absent =
+        core.faults().unindexedFlowIds.includes(f.id) || core.faults().failedIndexFlowIds.includes(f.id)
+      const all = (absent ? [] : consumedResources(core.state, f)).map(d =>
         d.id !== undefined && stale.has(d.id) ? { ...d, deleted: true } : d
       )
       const filtered =
@@ -139,7 +141,10 @@ export const dependencyRoutes: Route[] = [
         dateStarted: new Date(now - 3_600_000).toISOString(),
         ...(done ? { dateCompleted: new Date(now - 3_000_000).toISOString() } : {}),
         status,
-        failedObjects: [],
+        failedObjects: core.faults().failedIndexFlowIds.flatMap(id => {
+          const f = core.state.flowById.get(id)
+          return f ? [{ id, version: `${f.version}.0`, name: f.name, errorCode: 'FLOW_PARSE_FAILED' }] : []
+        }),
         selfUri: '/api/v2/architect/dependencytracking/build'
       })
     }
