@@ -103,7 +103,7 @@ export function renderSize(result: SizeResult): string {
   for (const row of result.rows) for (const e of Object.keys(row.measured.byEndpoint)) endpoints.add(e)
   const sorted = [...endpoints].sort()
   const head = result.rows.map(
-    r => `${RUN_LABEL[r.kind]}, ${r.scenario.name === 'binding' ? 'rate' : 'latency'}`
+    r => `${RUN_LABEL[r.kind]}, ${r.scenario.name === 'binding' ? 'rate' : r.scenario.name}`
   )
   lines.push(`<details><summary>Requests by endpoint, ${int(result.flows)} flows</summary>`)
   lines.push('')
