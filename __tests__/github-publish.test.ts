@@ -735,6 +735,35 @@ describe('publishSnapshot under faults', () => {
     expect(gh.requests().length).toBeLessThanOrEqual(8)
   })
 
+  test('"No commits between" right after the branch moved is asked again, a bounded number of times', async () => {
+    const { gh, octokit, log, clock } = await setup()
+    gh.setFaults({ noCommitsOnCreate: 2 })
+    const started = clock.now()
+    const result = await publishSnapshot(octokit, request(await snapshot(V1)), log, clock)
+    expect(result.operation).toBe('created')
+    expect(
+      gh
+        .pulls()
+        .filter(p => p.state === 'open')
+        .map(p => p.number)
+    ).toEqual([result.number])
+    const creates = gh.requests().filter(r => r.method === 'POST' && r.path.endsWith('/pulls'))
+    expect(creates.map(r => r.status)).toEqual([422, 422, 201])
+    expect(clock.now() - started).toBeGreaterThanOrEqual(6000)
+    expect(log.lines.filter(l => /does not see the new commit/.test(l.message))).toHaveLength(2)
+
+    // A refusal that outlasts the waits fails, and leaves the branch and PRs as they were.
+    const second = await setup()
+    second.gh.setFaults({ noCommitsOnCreate: 10 })
+    await expect(
+      publishSnapshot(second.octokit, request(await snapshot(V1)), second.log, second.clock)
+    ).rejects.toThrow(/No commits between main and genesys-snapshot/)
+    const refused = second.gh.requests().filter(r => r.method === 'POST' && r.path.endsWith('/pulls'))
+    expect(refused.map(r => r.status)).toEqual([422, 422, 422, 422])
+    expect(await branchHead(second.gh, 'genesys-snapshot')).toBeUndefined()
+    expect(second.gh.pulls()).toEqual([])
+  })
+
   test('a PR opened by a concurrent run gets the labels it lacks, but no review request', async () => {
     const { gh, octokit, log } = await setup()
     gh.setFaults({ concurrentPrOnCreate: true })

@@ -291,7 +291,8 @@ async function runExport(inputs: Inputs, edges: PipelineEdges, outputs: Outputs)
               draft: inputs.draft,
               checkedHead
             },
-            log
+            log,
+            clock
           )
         )
         outputs['pull-request-operation'] = pr.operation

@@ -4,6 +4,7 @@
  * nothing new writes nothing, and a PR whose snapshot the base already has is closed.
  */
 import { readFile } from 'node:fs/promises'
+import { systemClock, type Clock } from '../common/clock.js'
 import type { Log } from '../common/log.js'
 import { parseManifest } from '../snapshot/manifest.js'
 import { MANIFEST_FILE, type Manifest } from '../snapshot/model.js'
@@ -392,7 +393,8 @@ function missingBase(repo: Repo, base: string): GitHubPublishError {
 export async function publishSnapshot(
   octokit: Octokit,
   request: PublishRequest,
-  log: Log
+  log: Log,
+  clock: Clock = systemClock
 ): Promise<PublishResult> {
   const repo = { owner: request.owner, repo: request.repo }
   const folder = normalizeFolder(request.snapshotPath)
@@ -451,7 +453,7 @@ export async function publishSnapshot(
         return { operation: 'none', number: open.number, url: open.url, commitSha: head.commitSha, ...files }
       }
       // The branch is right but has no open PR (closed by hand, or a run that failed to open one).
-      const { pull, operation } = await openPull(octokit, repo, { ...request, base }, log)
+      const { pull, operation } = await openPull(octokit, repo, { ...request, base }, log, clock)
       return result(operation, pull, head.commitSha, files)
     }
 
@@ -493,7 +495,7 @@ export async function publishSnapshot(
         const pull = await refreshOpenPull(octokit, repo, open, request, log)
         return result('updated', pull, commit.sha, files)
       }
-      const { pull, operation } = await openPull(octokit, repo, { ...request, base }, log)
+      const { pull, operation } = await openPull(octokit, repo, { ...request, base }, log, clock)
       return result(operation, pull, commit.sha, files)
     } catch (error) {
       // A branch that moved without its PR would show reviewers a diff the PR body does not describe.

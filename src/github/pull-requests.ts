@@ -1,4 +1,5 @@
 /** The snapshot pull request: find, open, refresh, close, label and ask for reviews. */
+import { systemClock, type Clock } from '../common/clock.js'
 import type { Log } from '../common/log.js'
 import { describeWriteFailure, requestMessage, requestStatus, write } from './errors.js'
 import type { Repo } from './git-read.js'
@@ -93,24 +94,44 @@ export interface NewPull {
 }
 
 /**
- * Opens the PR ('created'). When another run opened one from the same branch in the meantime
- * (422 "A pull request already exists"), that one is refreshed instead ('updated').
+ * Waits before asking again when GitHub answers 422 "No commits between" for a branch that was just
+ * pointed at a commit the base lacks: its comparison can lag the ref update by seconds.
+ */
+export const NO_COMMITS_RETRY_MS = [2000, 4000, 8000]
+
+/**
+ * Opens the PR ('created') from a branch that holds commits the base lacks. When another run
+ * opened one from the same branch in the meantime (422 "A pull request already exists"), that one
+ * is refreshed instead ('updated').
  */
 export async function openPull(
   octokit: Octokit,
   repo: Repo,
   pull: NewPull,
-  log: Log
+  log: Log,
+  clock: Clock = systemClock
 ): Promise<{ pull: PullRef; operation: 'created' | 'updated' }> {
-  const create = (draft: boolean) =>
-    octokit.rest.pulls.create({
-      ...repo,
-      head: pull.branch,
-      base: pull.base,
-      title: pull.title,
-      body: fitBody(pull.body),
-      draft
-    })
+  const create = async (draft: boolean) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await octokit.rest.pulls.create({
+          ...repo,
+          head: pull.branch,
+          base: pull.base,
+          title: pull.title,
+          body: fitBody(pull.body),
+          draft
+        })
+      } catch (error) {
+        const wait = NO_COMMITS_RETRY_MS[attempt]
+        if (wait === undefined || !isValidationFailure(error, /no commits between/i)) throw error
+        log.info(
+          `GitHub does not see the new commit on ${pull.branch} yet (422 "No commits between"); asking again in ${wait / 1000} s.`
+        )
+        await clock.sleep(wait)
+      }
+    }
+  }
   let created: PullRef
   let author: string | undefined
   try {

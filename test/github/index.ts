@@ -58,6 +58,11 @@ export interface Faults {
   rateLimitNext?: { count: number; kind: 'primary' | 'secondary'; retryAfter: number; status?: 403 | 429 }
   /** Writes needing this permission answer 403 "Resource not accessible by integration". */
   forbidWrites?: 'contents' | 'pull-requests' | null
+  /**
+   * The next `count` PR creations answer 422 "No commits between", as GitHub can right after the
+   * head branch was moved (its comparison lags the ref update).
+   */
+  noCommitsOnCreate?: number
   /** Once: another run opens the same PR just before ours (ours gets 422 "already exists"). */
   concurrentPrOnCreate?: boolean
   /**
@@ -535,6 +540,12 @@ export async function startGitHubStandIn(options: StandInOptions = {}): Promise<
       const headRef = headRaw.includes(':') ? headRaw.slice(headRaw.indexOf(':') + 1) : headRaw
       if (headRaw.includes(':') && headRaw.slice(0, headRaw.indexOf(':')) !== owner) {
         invalid([{ resource: 'PullRequest', field: 'head', code: 'invalid' }])
+      }
+      if (faults.noCommitsOnCreate) {
+        faults.noCommitsOnCreate--
+        invalid([
+          { resource: 'PullRequest', code: 'custom', message: `No commits between ${baseRef} and ${headRef}` }
+        ])
       }
       if (faults.concurrentPrOnCreate) {
         faults.concurrentPrOnCreate = false
