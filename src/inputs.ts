@@ -1,5 +1,6 @@
 import path from 'node:path'
 import { InputError } from './common/errors.js'
+import { proxySettingsFrom, type ProxySettings } from './genesys/proxy.js'
 import { resolveHosts, type GenesysHosts } from './genesys/regions.js'
 
 export { InputError }
@@ -40,6 +41,8 @@ export interface Inputs {
   clientSecret: string
   /** Where to send API and login requests; absent in validate mode, which makes none. */
   hosts?: GenesysHosts
+  /** The runner's outbound proxy for Genesys requests (http_proxy, https_proxy, no_proxy); not in validate mode. */
+  proxy?: ProxySettings
   /** Snapshot folder relative to the workspace, forward slashes, no leading or trailing slash. */
   path: string
   /** Absolute path of the snapshot folder. */
@@ -252,6 +255,7 @@ export function readInputs(get: (name: string) => string, env: NodeJS.ProcessEnv
   const clientId = get('client-id').trim()
   const clientSecret = get('client-secret').trim()
   let hosts: GenesysHosts | undefined
+  let proxy: ProxySettings | undefined
   if (mode !== 'validate') {
     if (!clientId) {
       throw new InputError(
@@ -266,6 +270,7 @@ export function readInputs(get: (name: string) => string, env: NodeJS.ProcessEnv
       )
     }
     hosts = resolveHosts({ region: get('region'), apiUrl: get('api-url'), loginUrl: get('login-url') })
+    proxy = proxySettingsFrom(env)
   }
 
   const flowTypes = parseList(get('flow-types')).map(t => t.toLowerCase())
@@ -314,6 +319,7 @@ export function readInputs(get: (name: string) => string, env: NodeJS.ProcessEnv
     clientId,
     clientSecret,
     hosts,
+    ...(proxy ? { proxy } : {}),
     path: snapshotPath.rel,
     snapshotDir: snapshotPath.abs,
     workspace,

@@ -1,7 +1,7 @@
 import type { Clock } from '../common/clock.js'
 import type { Log } from '../common/log.js'
 import { GenesysApiError, bodyExcerpt, describeUrl, parseErrorBody, type Scrubber } from './errors.js'
-import { headerValue, TransportError, type HttpRequest, type HttpResponse } from './http.js'
+import { headerValue, proxyHint, TransportError, type HttpRequest, type HttpResponse } from './http.js'
 import { backoffMs, isRetryableStatus, retryAfterMs } from './retry-policy.js'
 
 export const LOGIN_ENDPOINT = 'POST /oauth/token'
@@ -122,8 +122,13 @@ export class TokenSource {
           await clock.sleep(backoffMs(retries++, random))
           continue
         }
+        const viaProxy = proxyHint(err, this.loginHost)
         this.fail(
-          `Login at ${describeUrl(url.href)} failed: ${err.message}${retries ? ` after ${retries + 1} attempts` : ''}. Check region (or login-url / api-url) and the runner's network access to ${this.loginHost}.`,
+          `Login at ${describeUrl(url.href)} failed: ${err.message}${retries ? ` after ${retries + 1} attempts` : ''}. ${
+            viaProxy
+              ? viaProxy[0].toUpperCase() + viaProxy.slice(1)
+              : `Check region (or login-url / api-url) and the runner's network access to ${this.loginHost}.`
+          }`,
           undefined,
           err.code,
           undefined,

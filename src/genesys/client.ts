@@ -11,8 +11,16 @@ import {
   parseErrorBody,
   type GenesysErrorBody
 } from './errors.js'
-import { HttpTransport, TransportError, headerValue, type HttpRequest, type HttpResponse } from './http.js'
+import {
+  HttpTransport,
+  TransportError,
+  headerValue,
+  proxyHint,
+  type HttpRequest,
+  type HttpResponse
+} from './http.js'
 import { IncompleteListingError, readAllPages, type EntityListing } from './paging.js'
+import type { ProxySettings } from './proxy.js'
 import { backoffMs, isRetryableStatus, retryAfterMs } from './retry-policy.js'
 
 export { GenesysApiError } from './errors.js'
@@ -38,11 +46,13 @@ export interface GenesysClientOptions {
   maxRetries?: number
   /** Jitter source. */
   random?: () => number
+  /** The runner's outbound proxy (proxySettingsFrom(process.env)); default none. */
+  proxy?: ProxySettings
 }
 
 /** What the action's inputs set of a client's options; the caller adds its clock, log and the rest. */
 export function clientOptionsFromInputs(
-  inputs: Pick<Inputs, 'hosts' | 'clientId' | 'clientSecret' | 'concurrency' | 'requestsPerMinute'>
+  inputs: Pick<Inputs, 'hosts' | 'clientId' | 'clientSecret' | 'concurrency' | 'requestsPerMinute' | 'proxy'>
 ): GenesysClientOptions {
   return {
     apiUrl: inputs.hosts!.apiUrl,
@@ -50,7 +60,8 @@ export function clientOptionsFromInputs(
     clientId: inputs.clientId,
     clientSecret: inputs.clientSecret,
     concurrency: inputs.concurrency,
-    requestsPerMinute: inputs.requestsPerMinute
+    requestsPerMinute: inputs.requestsPerMinute,
+    ...(inputs.proxy ? { proxy: inputs.proxy } : {})
   }
 }
 
@@ -134,7 +145,22 @@ export class GenesysClient {
     this.apiHost = new URL(this.apiUrl).host
     this.log.secret(options.clientSecret)
     this.scrubber.add(options.clientSecret)
-    this.transport = new HttpTransport({ connections: options.concurrency, timeoutMs: this.timeoutMs })
+    for (const proxy of [options.proxy?.http, options.proxy?.https]) {
+      const password = proxy && decodeURIComponent(proxy.url.password)
+      if (password) {
+        this.log.secret(password)
+        this.scrubber.add(password)
+      }
+    }
+    this.transport = new HttpTransport({
+      connections: options.concurrency,
+      timeoutMs: this.timeoutMs,
+      ...(options.proxy ? { proxy: options.proxy } : {})
+    })
+    for (const url of new Set([this.apiUrl, options.loginUrl.replace(/\/+$/, '')])) {
+      const proxy = this.transport.proxyFor(new URL(url))
+      if (proxy) this.log.info(`Requests to ${new URL(url).host} go through the proxy ${proxy}.`)
+    }
     this.budget = new RequestBudget(options.requestsPerMinute, this.clock)
     this.slots = new ConcurrencyLimit(options.concurrency)
     this.tokens = new TokenSource({
@@ -412,13 +438,14 @@ export class GenesysClient {
   ): GenesysApiError {
     const attempts = retries > 0 ? ` (${retries + 1} attempts)` : ''
     const hint =
-      err.kind === 'dns' || err.kind === 'refused'
+      proxyHint(err, where) ??
+      (err.kind === 'dns' || err.kind === 'refused'
         ? `check region (or api-url) and that the runner can reach ${where}.`
         : err.kind === 'tls'
           ? `the TLS connection to ${where} failed; check api-url and any proxy in between.`
           : err.kind === 'timeout'
             ? 'Genesys Cloud did not answer in time; rerun later.'
-            : `check the runner's network access to ${where}; rerun later.`
+            : `check the runner's network access to ${where}; rerun later.`)
     return new GenesysApiError(
       this.scrubber.scrub(`${endpoint} on ${where} failed: ${err.message}${attempts}; ${hint}`),
       {

@@ -1,5 +1,6 @@
-import { Agent } from 'undici'
+import { Agent, ProxyAgent, type Dispatcher } from 'undici'
 import type { IncomingHttpHeaders } from 'node:http'
+import { describeProxy, NO_PROXY, proxyFor, type ProxySettings } from './proxy.js'
 
 /** One HTTP exchange: the request as sent, the response read in full. */
 export interface HttpRequest {
@@ -16,9 +17,14 @@ export interface HttpResponse {
 }
 
 /** Why an exchange produced no response, in the terms the retry policy needs. */
-export type TransportFailureKind = 'timeout' | 'reset' | 'refused' | 'dns' | 'tls' | 'other'
+export type TransportFailureKind = 'timeout' | 'reset' | 'refused' | 'dns' | 'tls' | 'proxy' | 'other'
 
 export class TransportError extends Error {
+  /** The proxy the exchange went through (describeProxy), if any. */
+  proxy?: string
+  /** kind 'proxy': the status the proxy answered the tunnel request with. */
+  proxyStatus?: number
+
   constructor(
     readonly kind: TransportFailureKind,
     readonly code: string | undefined,
@@ -32,9 +38,25 @@ export class TransportError extends Error {
   /** Worth another try: the server or the path to it may recover. */
   get retryable(): boolean {
     return (
-      this.kind === 'timeout' || this.kind === 'reset' || this.kind === 'refused' || this.code === 'EAI_AGAIN'
+      this.kind === 'timeout' ||
+      this.kind === 'reset' ||
+      this.kind === 'refused' ||
+      this.code === 'EAI_AGAIN' ||
+      (this.kind === 'proxy' && (this.proxyStatus ?? 0) >= 500)
     )
   }
+}
+
+/**
+ * What to check when an exchange through a proxy failed (lower case, ends with a full stop), or
+ * undefined when no proxy was in the way or the failure says nothing about it (a timeout).
+ */
+export function proxyHint(err: TransportError, where: string): string | undefined {
+  if (err.proxy === undefined) return undefined
+  if (err.proxyStatus === 407)
+    return `the proxy ${err.proxy} wants credentials: give them in its URL (http://user:password@host:port), from a secret.`
+  if (err.kind === 'timeout') return undefined
+  return `the request went through the proxy ${err.proxy}; check that it is up and lets the runner reach ${where}, or list ${where} in no_proxy.`
 }
 
 const TIMEOUT_CODES = new Set([
@@ -68,6 +90,20 @@ function errorCode(err: unknown): string | undefined {
 /** Sorts a low-level failure into a TransportError (the message carries no URL). */
 export function classifyTransportError(err: unknown, timedOut: boolean, timeoutMs: number): TransportError {
   const code = errorCode(err)
+  // undici's words when a proxy refuses the CONNECT that opens the tunnel.
+  const tunnel = /Proxy response \((\d+)\)/.exec(err instanceof Error ? err.message : '')
+  if (tunnel) {
+    const failure = new TransportError(
+      'proxy',
+      code,
+      `the proxy answered ${tunnel[1]} to the tunnel request`,
+      {
+        cause: err
+      }
+    )
+    failure.proxyStatus = Number(tunnel[1])
+    return failure
+  }
   if (timedOut || (code && TIMEOUT_CODES.has(code))) {
     return new TransportError(
       'timeout',
@@ -105,6 +141,8 @@ export interface HttpTransportOptions {
   connections: number
   /** Whole exchange (connect, headers and body). */
   timeoutMs: number
+  /** The runner's proxy (proxySettingsFrom); none when absent. */
+  proxy?: ProxySettings
 }
 
 /**
@@ -113,20 +151,43 @@ export interface HttpTransportOptions {
  * bounds real I/O, which a virtual test clock cannot stand in for.
  */
 export class HttpTransport {
+  private readonly agentOptions: Agent.Options
   private readonly agent: Agent
+  /** One tunnelling agent per proxy, made when first needed. */
+  private readonly proxyAgents = new Map<string, ProxyAgent>()
 
   constructor(private readonly options: HttpTransportOptions) {
-    this.agent = new Agent({
+    this.agentOptions = {
       connections: Math.max(1, options.connections),
       keepAliveTimeout: 30_000,
       keepAliveMaxTimeout: 120_000,
       connect: { timeout: Math.min(options.timeoutMs, 30_000) },
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs
-    })
+    }
+    this.agent = new Agent(this.agentOptions)
+  }
+
+  /** The proxy a request to `url` goes through, or undefined when it goes direct. */
+  proxyFor(url: URL): string | undefined {
+    const proxy = proxyFor(this.options.proxy ?? NO_PROXY, url)
+    return proxy && describeProxy(proxy)
+  }
+
+  private dispatcherFor(url: URL): { dispatcher: Dispatcher; proxy?: string } {
+    const proxy = proxyFor(this.options.proxy ?? NO_PROXY, url)
+    if (!proxy) return { dispatcher: this.agent }
+    let agent = this.proxyAgents.get(proxy.url.href)
+    if (!agent) {
+      // Credentials in the proxy URL become its Proxy-Authorization header.
+      agent = new ProxyAgent({ ...this.agentOptions, uri: proxy.url.href })
+      this.proxyAgents.set(proxy.url.href, agent)
+    }
+    return { dispatcher: agent, proxy: describeProxy(proxy) }
   }
 
   async send(request: HttpRequest): Promise<HttpResponse> {
+    const { dispatcher, proxy } = this.dispatcherFor(request.url)
     const controller = new AbortController()
     let timedOut = false
     const timer = setTimeout(() => {
@@ -134,7 +195,7 @@ export class HttpTransport {
       controller.abort()
     }, this.options.timeoutMs)
     try {
-      const response = await this.agent.request({
+      const response = await dispatcher.request({
         origin: request.url.origin,
         path: `${request.url.pathname}${request.url.search}`,
         method: request.method,
@@ -145,14 +206,16 @@ export class HttpTransport {
       const body = Buffer.from(await response.body.arrayBuffer())
       return { status: response.statusCode, headers: response.headers, body }
     } catch (err) {
-      throw classifyTransportError(err, timedOut, this.options.timeoutMs)
+      const failure = classifyTransportError(err, timedOut, this.options.timeoutMs)
+      if (proxy !== undefined) failure.proxy = proxy
+      throw failure
     } finally {
       clearTimeout(timer)
     }
   }
 
   async close(): Promise<void> {
-    await this.agent.close()
+    await Promise.all([this.agent.close(), ...[...this.proxyAgents.values()].map(a => a.close())])
   }
 }
 

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { parse } from 'yaml'
@@ -131,6 +131,8 @@ export async function startAction(
     const resolved = value.replace(/\$\{\{\s*github\.token\s*\}\}/g, options.githubToken ?? '')
     env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = resolved
   }
+  // A runner's workspace always exists (the step runs in it).
+  await mkdir(options.workspace, { recursive: true })
   const child = spawn(process.execPath, [path.join(ROOT, 'dist/index.js')], {
     cwd: options.workspace,
     env,
