@@ -422,6 +422,8 @@ describe('changes, filters and faults', () => {
     expect(now.dependenciesNotRead).toBeUndefined()
     expect(now.dependsOn).toContain(`queue:${queue}`)
     expect(sim.stats().byEndpoint['GET /api/v2/architect/dependencytracking/consumedresources']).toBe(1)
+    // Its published version did not change, so its file is reused: asked about, not exported.
+    expect(sim.stats().byEndpoint['POST /api/v2/flows/export/jobs']).toBeUndefined()
     const full = newWorkspace()
     await snapshot(sim, full, { incremental: 'false' })
     expect(await treeOf(path.join(full, 'genesys'))).toEqual(await treeOf(path.join(workspace, 'genesys')))
@@ -437,6 +439,27 @@ describe('changes, filters and faults', () => {
     })
     expect(refused.failure).toMatch(/consumedresources failed with 400/)
     expect(await treeOf(path.join(workspace, 'genesys'))).toEqual(await treeOf(path.join(full, 'genesys')))
+  })
+
+  test('flows of several types dependency tracking refuses are asked again by later runs, which do not fail for it', async () => {
+    const live = sim.org.flows.filter(f => !f.deleted && f.publishedVersion)
+    const types = [...new Set(live.map(f => f.type))].slice(0, 2)
+    sim.setFaults({ untrackedFlowTypes: types })
+    const workspace = newWorkspace()
+    const first = await snapshot(sim, workspace)
+    const unread = first.manifest.resources.filter(r => r.dependenciesNotRead !== undefined)
+    expect(new Set(unread.map(r => r.type))).toEqual(new Set(types))
+    expect(unread.length).toBeLessThan(first.manifest.resources.filter(r => r.kind === 'flow').length)
+
+    // Only the refused flows are asked about, and all are refused again: the others were read before,
+    // so the refusal is about these types, not a request the service does not take.
+    sim.resetStats()
+    const second = await snapshot(sim, workspace)
+    expect(second.outputs.changed).toBe('false')
+    expect(sim.stats().byEndpoint['GET /api/v2/architect/dependencytracking/consumedresources']).toBe(
+      unread.length
+    )
+    expect(sim.stats().byEndpoint['POST /api/v2/flows/export/jobs']).toBeUndefined()
   })
 
   test('a flow whose dependency listing never adds up is exported with its committed dependencies; the run goes on', async () => {
@@ -472,7 +495,7 @@ describe('changes, filters and faults', () => {
     )
     const entry = second.manifest.resources.find(r => r.id === user.id)!
     expect(entry.dependsOn).toEqual(user.dependsOn)
-    expect(entry.dependenciesNotRead).toBe('the dependency index was NOTBUILT')
+    expect(entry.dependenciesNotRead).toBe('the dependency index was not ready')
     // Only the republished flow was read; the rest were reused, as the index state does not change them.
     expect(second.manifest.resources.filter(r => r.dependenciesNotRead !== undefined).map(r => r.id)).toEqual(
       [user.id]
@@ -493,7 +516,23 @@ describe('changes, filters and faults', () => {
       full.manifest.resources.filter(r => r.kind === 'flow').every(r => r.dependenciesNotRead !== undefined)
     ).toBe(true)
 
-    // Once the index is built, those flows are asked about again and the snapshot is a clean run's.
+    // While the index is not ready, reruns reuse those flows outright: asking again would get the
+    // same doubtful answer. A rebuild starting changes nothing in the snapshot.
+    const before = await treeOf(path.join(workspace, 'genesys'))
+    for (const status of ['NOTBUILT', 'BUILDINPROGRESS']) {
+      sim.setFaults({ dependencyBuildStatus: status })
+      sim.resetStats()
+      const rerun = await snapshot(sim, workspace)
+      expect(rerun.outputs.changed).toBe('false')
+      expect(
+        sim.stats().byEndpoint['GET /api/v2/architect/dependencytracking/consumedresources']
+      ).toBeUndefined()
+      expect(sim.stats().byEndpoint['POST /api/v2/flows/export/jobs']).toBeUndefined()
+      expect(await treeOf(path.join(workspace, 'genesys'))).toEqual(before)
+    }
+
+    // Once the index is ready, those flows are asked about again (their files reused, not exported),
+    // and the snapshot is a clean run's.
     sim.setFaults({ dependencyBuildStatus: 'OPERATIONAL', unindexedFlowIds: [] })
     sim.resetStats()
     const third = await snapshot(sim, workspace)
@@ -501,6 +540,7 @@ describe('changes, filters and faults', () => {
     expect(sim.stats().byEndpoint['GET /api/v2/architect/dependencytracking/consumedresources']).toBe(
       full.manifest.resources.filter(r => r.kind === 'flow').length
     )
+    expect(sim.stats().byEndpoint['POST /api/v2/flows/export/jobs']).toBeUndefined()
     const clean = newWorkspace()
     await snapshot(sim, clean)
     expect(await treeOf(path.join(clean, 'genesys'))).toEqual(await treeOf(path.join(workspace, 'genesys')))

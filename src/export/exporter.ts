@@ -365,8 +365,9 @@ export async function exportOrg(
     }
 
     let looked = 0
-    // Lookups dependency tracking answered, and the types of the flows it would not answer for: a
-    // refusal of every flow of several types is the run's problem (a request it does not take), not theirs.
+    // Lookups dependency tracking answered (now, or for a reused flow before), and the types of the
+    // flows it would not answer for: a refusal of every flow of several types is the run's problem
+    // (a request it does not take), not theirs.
     let answered = 0
     const unread: { types: Set<string>; first?: unknown; warnings: string[] } = {
       types: new Set(),
@@ -375,27 +376,39 @@ export async function exportOrg(
     const visitFlows = async (flows: Flow[]): Promise<void> => {
       for (const flow of flows) nodes.set(ref('flow', flow.id), flowNode(flow))
       // Reuse is decided from the workspace alone (no request), so exports start at once.
+      const askAgain = new Set<string>()
       await mapLimit(flows, options.concurrency, async flow => {
-        const reused = await reusableFlow(flow, previous, options)
+        const reused = await reusableFlow(flow, previous, options, doubtOf)
         if (!reused) return
         const node = nodes.get(ref('flow', flow.id))!
         node.reuseFrom = reused.resource
-        for (const [to, info] of reused.refs) node.refs.set(to, info)
         const settledPath = settled.get(flow.id)
         if (settledPath !== undefined)
           flowFiles.set(flow.id, {
             path: settledPath,
             sha256: await copyCommitted(reused.resource, settledPath)
           })
+        // Its file stands, but what it uses was not known: ask again, and take the answer's refs.
+        if (reused.askAgain) {
+          askAgain.add(flow.id)
+          return
+        }
+        for (const [to, info] of reused.refs) node.refs.set(to, info)
+        if (reused.resource.dependenciesNotRead !== undefined)
+          node.dependenciesNotRead = reused.resource.dependenciesNotRead
+        else answered++
         follow(node)
       })
       const fresh = flows.filter(f => nodes.get(ref('flow', f.id))!.reuseFrom === undefined)
       exporter.add(fresh.map(exportItem))
       exporter.flush()
+      const lookups = flows.filter(
+        f => askAgain.has(f.id) || nodes.get(ref('flow', f.id))!.reuseFrom === undefined
+      )
       // Twice as many lookups as connections: the spare ones wait for a connection, so a slow answer
       // never leaves the request budget without a taker (the budget lets a request that was kept
       // waiting use the slots it missed; see RequestBudget.take).
-      await mapLimit(fresh, options.concurrency * 2, async flow => {
+      await mapLimit(lookups, options.concurrency * 2, async flow => {
         stopIfFailed()
         const node = nodes.get(ref('flow', flow.id))!
         let deps: Awaited<ReturnType<typeof consumedResources>>
@@ -669,21 +682,24 @@ function indexPrevious(options: ExportOptions): PreviousIndex {
 async function reusableFlow(
   flow: Flow,
   previous: PreviousIndex,
-  options: ExportOptions
-): Promise<{ resource: ManifestResource; refs: Map<ResourceRef, RefInfo> } | undefined> {
+  options: ExportOptions,
+  doubtOf: ReturnType<typeof indexDoubt>
+): Promise<{ resource: ManifestResource; refs: Map<ResourceRef, RefInfo>; askAgain: boolean } | undefined> {
   if (!options.incremental || !options.previous || !previous.sameDependencies) return undefined
   const key = ref('flow', flow.id)
   const resource = previous.resources.get(key)
   if (!resource || resource.version !== flow.publishedVersion?.id) return undefined
   if (resource.name !== flow.name || resource.type !== flow.type.toLowerCase()) return undefined
-  // What it uses was not known then: ask again.
-  if (resource.dependenciesNotRead !== undefined) return undefined
   try {
     if ((await options.previous.sha256(resource.path)) !== resource.sha256) return undefined
   } catch {
     return undefined
   }
-  return { resource, refs: committedRefs(previous, key) }
+  // What it uses was not known then. Asking again is worth a request unless the index is still in
+  // the state that put it in doubt: the same answer would come back, and be doubted the same way.
+  const askAgain =
+    resource.dependenciesNotRead !== undefined && doubtOf(flow)?.reason !== resource.dependenciesNotRead
+  return { resource, refs: committedRefs(previous, key), askAgain }
 }
 
 /** What the committed manifest records a resource uses: its dependsOn and its unresolved references. */

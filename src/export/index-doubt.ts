@@ -16,8 +16,8 @@ export function indexDoubt(
   const failed = new Map<string, DependencyIndexStatus['failedObjects']>()
   for (const o of index.failedObjects) failed.set(o.id, [...(failed.get(o.id) ?? []), o])
   return flow => {
-    if (UNBUILT_INDEX.has(index.status))
-      return { reason: `the dependency index was ${index.status}`, warn: false }
+    // One reason for both states: a rebuild starting must not change the manifest of every flow.
+    if (UNBUILT_INDEX.has(index.status)) return { reason: 'the dependency index was not ready', warn: false }
     const version = flow.publishedVersion?.id
     const hit = failed.get(flow.id)?.find(o => o.version === undefined || o.version === version)
     if (hit === undefined) return undefined
