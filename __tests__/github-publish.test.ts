@@ -764,6 +764,28 @@ describe('publishSnapshot under faults', () => {
     expect(second.gh.pulls()).toEqual([])
   })
 
+  test('a branch merged into the base and then reverted there gets a new commit and a PR', async () => {
+    const { gh, octokit, log, clock } = await setup()
+    const first = await publishSnapshot(octokit, request(await snapshot(V1)), log, clock)
+    await gh.mergePull(first.number!)
+    // The merge was a fast-forward: the branch's commit is in main's history. Then someone reverts it.
+    const removed = Object.fromEntries((await gh.listFiles('main', 'genesys/')).map(f => [f, null]))
+    await gh.commitFiles('main', removed, 'Revert the snapshot')
+    expect(await branchHead(gh, 'genesys-snapshot')).toBe(first.commitSha)
+
+    const mark = gh.requests().length
+    const again = await publishSnapshot(octokit, request(await snapshot(V1)), log, clock)
+    expect(again.operation).toBe('created')
+    expect(again.commitSha).not.toBe(first.commitSha)
+    expect(await branchHead(gh, 'genesys-snapshot')).toBe(again.commitSha)
+    const creates = gh
+      .requests()
+      .slice(mark)
+      .filter(r => r.method === 'POST' && r.path.endsWith('/pulls'))
+    expect(creates.map(r => r.status)).toEqual([201])
+    expect(await gh.readFile('genesys-snapshot', 'genesys/manifest.json')).toBeDefined()
+  })
+
   test('a PR opened by a concurrent run gets the labels it lacks, but no review request', async () => {
     const { gh, octokit, log } = await setup()
     gh.setFaults({ concurrentPrOnCreate: true })

@@ -240,7 +240,8 @@ function parseDependencies(value: string): DependencyKind[] {
 
 /**
  * Reads and checks every input. `get` returns an input's raw value ('' when unset), as
- * core.getInput does; `env` is the runner's environment. Throws InputError on the first bad input.
+ * core.getInput does; `env` is the runner's environment. Throws InputError on the first bad input, and
+ * an Error naming the variable for a proxy variable (https_proxy, ...) that is not a URL.
  */
 export function readInputs(get: (name: string) => string, env: NodeJS.ProcessEnv): Inputs {
   const modeRaw = get('mode').trim().toLowerCase() || 'snapshot'

@@ -1,6 +1,6 @@
 import { Agent, ProxyAgent, type Dispatcher } from 'undici'
 import type { IncomingHttpHeaders } from 'node:http'
-import { describeProxy, NO_PROXY, proxyFor, type ProxySettings } from './proxy.js'
+import { describeProxy, NO_PROXY, proxyFor, proxyToken, type ProxySettings } from './proxy.js'
 
 /** One HTTP exchange: the request as sent, the response read in full. */
 export interface HttpRequest {
@@ -179,8 +179,17 @@ export class HttpTransport {
     if (!proxy) return { dispatcher: this.agent }
     let agent = this.proxyAgents.get(proxy.url.href)
     if (!agent) {
-      // Credentials in the proxy URL become its Proxy-Authorization header.
-      agent = new ProxyAgent({ ...this.agentOptions, uri: proxy.url.href })
+      // ProxyAgent replaces `connect` with its tunnel: the timeouts go to both TLS legs instead. The
+      // URL's credentials become Proxy-Authorization (a user alone too, which undici would drop).
+      const timeout = Math.min(this.options.timeoutMs, 30_000)
+      const token = proxyToken(proxy.url)
+      agent = new ProxyAgent({
+        ...this.agentOptions,
+        uri: proxy.url.origin,
+        proxyTls: { timeout },
+        requestTls: { timeout },
+        ...(token !== undefined ? { token } : {})
+      })
       this.proxyAgents.set(proxy.url.href, agent)
     }
     return { dispatcher: agent, proxy: describeProxy(proxy) }

@@ -36,19 +36,38 @@ function proxyVariable(env: NodeJS.ProcessEnv, name: string): ProxyUrl | undefin
       throw new Error(
         `Environment variable ${variable} names a ${url.protocol.slice(0, -1)} proxy; only http:// and https:// proxies are supported.`
       )
+    try {
+      decodeURIComponent(url.username)
+      decodeURIComponent(url.password)
+    } catch {
+      throw new Error(
+        `Environment variable ${variable} ('${redacted(raw)}') has a user or password that is not percent-encoded; write % as %25, @ as %40, / as %2F and : as %3A.`
+      )
+    }
     return { url, variable }
   }
   return undefined
 }
 
-/** The proxy URL with any password blanked, for a message. */
+/** The proxy URL with any credentials blanked, for a message: everything before the last '@'. */
 function redacted(raw: string): string {
-  return raw.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@')
+  const at = raw.lastIndexOf('@')
+  if (at < 0) return raw
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(raw)?.[0] ?? ''
+  return `${scheme}***${raw.slice(at)}`
+}
+
+/** Proxy-Authorization for a proxy URL's user and password (either may be empty), if it has any. */
+export function proxyToken(url: URL): string | undefined {
+  if (url.username === '' && url.password === '') return undefined
+  const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`
+  return `Basic ${Buffer.from(credentials).toString('base64')}`
 }
 
 export function proxySettingsFrom(env: NodeJS.ProcessEnv): ProxySettings {
+  // Split on commas only, as @actions/http-client (Octokit's) does, so both read it alike.
   const noProxy = (env.no_proxy || env.NO_PROXY || '')
-    .split(/[,\s]+/)
+    .split(',')
     .map(entry => entry.trim().toLowerCase())
     .filter(Boolean)
   const settings: ProxySettings = { noProxy }
@@ -73,9 +92,12 @@ export function proxyFor(settings: ProxySettings, target: URL): ProxyUrl | undef
   const port = target.port || (target.protocol === 'https:' ? '443' : '80')
   for (const entry of settings.noProxy) {
     if (entry === '*') return undefined
-    const withPort = /^(.*):(\d+)$/.exec(entry)
+    // An IPv6 address has colons of its own: only the bracketed form ([::1]:8080) carries a port.
+    const ipv6 = !entry.startsWith('[') && (entry.match(/:/g)?.length ?? 0) > 1
+    const withPort = ipv6 ? null : /^(.*):(\d+)$/.exec(entry)
     if (withPort && withPort[2] !== port) continue
-    const name = (withPort ? withPort[1] : entry).replace(/^\*?\./, '')
+    let name = (withPort ? withPort[1] : entry).replace(/^\*?\./, '')
+    if (ipv6) name = `[${name}]`
     if (host === name || host.endsWith(`.${name}`)) return undefined
   }
   return proxy

@@ -187,6 +187,33 @@ export async function changedOutside(
 }
 
 /**
+ * How `headSha` stands to `baseSha`: commits it has that the base lacks (`ahead_by`), and their merge
+ * base; 'unrelated' when the histories never meet.
+ */
+export async function compareWithBase(
+  octokit: Octokit,
+  repo: Repo,
+  baseSha: string,
+  headSha: string
+): Promise<{ ahead_by: number; merge_base_commit: { commit: { tree: { sha: string } } } } | 'unrelated'> {
+  try {
+    const { data } = await octokit.rest.repos.compareCommitsWithBasehead({
+      ...repo,
+      basehead: `${baseSha}...${headSha}`,
+      per_page: 1
+    })
+    return data
+  } catch (error) {
+    // GitHub answers 404 "No common ancestor" for histories that never meet; the repository itself
+    // was just read, so that is what a 404 here means.
+    if (requestStatus(error) === 404) return 'unrelated'
+    return read(`how ${headSha.slice(0, 7)} compares with ${baseSha.slice(0, 7)}`, () =>
+      Promise.reject(error)
+    )
+  }
+}
+
+/**
  * What `headSha` holds beyond `baseSha` that is not a snapshot: a difference outside `folder` between
  * its tree and the tree of the commit it shares with the base (their merge base). Undefined when
  * resetting the branch loses nothing outside `folder`: snapshot commits, and merges of the base into
@@ -199,22 +226,8 @@ export async function foreignWork(
   headSha: string,
   folder: string
 ): Promise<string | undefined> {
-  let comparison: { ahead_by: number; merge_base_commit: { commit: { tree: { sha: string } } } }
-  try {
-    const { data } = await octokit.rest.repos.compareCommitsWithBasehead({
-      ...repo,
-      basehead: `${baseSha}...${headSha}`,
-      per_page: 1
-    })
-    comparison = data
-  } catch (error) {
-    // GitHub answers 404 "No common ancestor" for histories that never meet; the repository itself
-    // was just read, so that is what a 404 here means.
-    if (requestStatus(error) === 404) return 'a history unrelated to the base branch'
-    return read(`how ${headSha.slice(0, 7)} compares with ${baseSha.slice(0, 7)}`, () =>
-      Promise.reject(error)
-    )
-  }
+  const comparison = await compareWithBase(octokit, repo, baseSha, headSha)
+  if (comparison === 'unrelated') return 'a history unrelated to the base branch'
   if (comparison.ahead_by === 0) return undefined
   const head = await readCommit(octokit, repo, headSha)
   const outside = await changedOutside(

@@ -11,6 +11,7 @@ import { MANIFEST_FILE, type Manifest } from '../snapshot/model.js'
 import { GitHubPublishError, requestMessage, requestStatus, write } from './errors.js'
 import {
   branchSha,
+  compareWithBase,
   defaultBranch,
   foreignWork,
   readBlob,
@@ -452,9 +453,15 @@ export async function publishSnapshot(
         )
         return { operation: 'none', number: open.number, url: open.url, commitSha: head.commitSha, ...files }
       }
-      // The branch is right but has no open PR (closed by hand, or a run that failed to open one).
-      const { pull, operation } = await openPull(octokit, repo, { ...request, base }, log, clock)
-      return result(operation, pull, head.commitSha, files)
+      // The branch is right but has no open PR (closed by hand, or a run that failed to open one),
+      // unless its commit is in the base's history already (merged, then reverted there): GitHub
+      // opens no PR without commits, so that one needs a new commit.
+      const comparison = await compareWithBase(octokit, repo, baseSha, head.commitSha)
+      if (comparison === 'unrelated' || comparison.ahead_by > 0) {
+        const { pull, operation } = await openPull(octokit, repo, { ...request, base }, log, clock)
+        return result(operation, pull, head.commitSha, files)
+      }
+      log.info(`${request.branch} is already part of ${base}; making a new snapshot commit.`)
     }
 
     if (headSha !== undefined && headSha !== request.checkedHead)
