@@ -158,7 +158,7 @@ export async function exportOrg(
   })
   if (UNBUILT_INDEX.has(index.status)) {
     warn(
-      `Architect's dependency index is ${index.status}, not OPERATIONAL: what it says flows use may be incomplete. Each flow whose dependencies this run reads also keeps what the committed snapshot lists for it, and is marked dependenciesNotRead so the next run asks again. Rebuild the index (Architect > Dependency tracking).`
+      `Architect's dependency index is ${index.status}, not OPERATIONAL: what it says flows use may be incomplete. Each flow whose dependencies this run reads also keeps what the committed snapshot lists for it, and is marked dependenciesNotRead; the first run after the index is ready asks again. Rebuild the index (Architect > Dependency tracking).`
     )
   } else if (index.status !== 'OPERATIONAL') {
     warn(
@@ -447,7 +447,7 @@ export async function exportOrg(
         const doubt = doubtOf(flow)
         if (doubt !== undefined) {
           // The answer may leave things out: what the committed snapshot lists stays as well (the
-          // answer wins where both name something), and the next run asks again.
+          // answer wins where both name something), and a run asks again once the doubt is gone.
           node.dependenciesNotRead = doubt.reason
           const key = ref('flow', flow.id)
           if (previous.resources.has(key))
@@ -458,8 +458,8 @@ export async function exportOrg(
                 doubt.errorCode ? ` (${doubt.errorCode})` : ''
               }: what it says the flow uses may be incomplete. ${
                 previous.resources.has(key)
-                  ? 'Kept what the committed snapshot lists for it as well; the next run asks again.'
-                  : 'The next run asks again.'
+                  ? 'Kept what the committed snapshot lists for it as well; a run asks again once the build no longer lists it.'
+                  : 'A run asks again once the build no longer lists it.'
               }`
             )
         }
