@@ -47,6 +47,9 @@ describe('a full snapshot of an org with every flow type', () => {
   let workspace: string
   beforeAll(async () => {
     sim = await startSimOrg({ seed: 5, flows: 60, clock: new VirtualClock() })
+    // A data action the flows call made secure, so dependency tracking lists it as SECUREACTION.
+    const used = sim.org.flows.find(f => !f.deleted && f.publishedVersion && f.deps.dataActions.length > 0)
+    sim.editDataAction(used!.deps.dataActions[0], { secure: true })
     workspace = newWorkspace()
     run = await snapshot(sim, workspace)
   })
@@ -95,6 +98,9 @@ describe('a full snapshot of an org with every flow type', () => {
       }
     }
     expect(missing).toEqual([])
+    // Secure data actions come under their own dependency type; the closure must hold one to show it.
+    const secure = new Set(sim.org.dataActions.filter(a => a.secure).map(a => a.id))
+    expect([...(closure.dataActions ?? [])].filter(id => secure.has(id)).length).toBeGreaterThan(0)
     expect(run.outputs.queues).toBe(String(run.manifest.resources.filter(r => r.kind === 'queue').length))
     expect(Number(run.outputs.skills)).toBeGreaterThan(0)
     expect(Number(run.outputs['data-actions'])).toBeGreaterThan(0)

@@ -153,7 +153,7 @@ export async function runNaive(options: NaiveOptions): Promise<NaiveResult> {
           ? ['GET /api/v2/routing/queues/{queueId}', `/api/v2/routing/queues/${dep.id}`]
           : dep.type === 'ACDSKILL'
             ? ['GET /api/v2/routing/skills/{skillId}', `/api/v2/routing/skills/${dep.id}`]
-            : dep.type === 'DATAACTION'
+            : dep.type === 'DATAACTION' || dep.type === 'SECUREACTION'
               ? [
                   'GET /api/v2/integrations/actions/{actionId}',
                   `/api/v2/integrations/actions/${encodeURIComponent(dep.id)}?expand=contract&includeConfig=true`

@@ -15,6 +15,12 @@ describe('dependency types', () => {
     expect(dependencyRef({ id: 'q1', type: 'QUEUE' })).toBe('queue:q1')
     expect(dependencyRef({ id: 'u1', type: 'USERPROMPT' })).toBeUndefined()
   })
+
+  it('takes secure data actions (SECUREACTION) as data actions, like plain ones', () => {
+    expect(dependencyRef({ id: 'custom_-_a1', type: 'DATAACTION' })).toBe('data-action:custom_-_a1')
+    expect(dependencyRef({ id: 'custom_-_a2', type: 'SECUREACTION' })).toBe('data-action:custom_-_a2')
+    expect(dependencyRef({ id: 'b1', type: 'BRIDGEACTION' })).toBeUndefined()
+  })
 })
 
 describe('queueReferences', () => {

@@ -16,7 +16,9 @@ export function dependencyRef(dep: { id: string; type?: string }): ResourceRef |
   const type = (dep.type ?? '').toUpperCase()
   if (type === 'QUEUE') return `queue:${dep.id}`
   if (type === 'ACDSKILL') return `skill:${dep.id}`
-  if (type === 'DATAACTION') return `data-action:${dep.id}`
+  // Flows call secure data actions with their own action (callDataSecure), and dependency
+  // tracking files them under SECUREACTION; they are data actions all the same.
+  if (type === 'DATAACTION' || type === 'SECUREACTION') return `data-action:${dep.id}`
   if (flowTypeOfDependencyType(type)) return `flow:${dep.id}`
   return undefined
 }

@@ -184,7 +184,13 @@ export function consumedResources(state: OrgState, f: FlowRecord): Models.Depend
     entry(id, (q?.body.name as string) ?? f.pinnedNames[id] ?? id, 'QUEUE', { deleted: !q || q.deleted })
   }
   for (const id of f.deps.skills) entry(id, state.nameOf(id) ?? f.pinnedNames[id] ?? id, 'ACDSKILL')
-  for (const id of f.deps.dataActions) entry(id, state.nameOf(id) ?? f.pinnedNames[id] ?? id, 'DATAACTION')
+  // A secure data action is its own dependency type (flows call it with callDataSecure).
+  for (const id of f.deps.dataActions)
+    entry(
+      id,
+      state.nameOf(id) ?? f.pinnedNames[id] ?? id,
+      state.actionById.get(id)?.body.secure === true ? 'SECUREACTION' : 'DATAACTION'
+    )
   for (const id of f.deps.flows) {
     const target = state.flowById.get(id)
     entry(id, target?.name ?? f.pinnedNames[id] ?? id, flowObjectType(target?.type ?? 'commonmodule'), {

@@ -415,7 +415,8 @@ class OrgView implements SimOrgView {
       name: a.body.name as string,
       category: a.body.category as string,
       integrationId: a.body.integrationId as string,
-      secrets: [...a.secrets]
+      secrets: [...a.secrets],
+      secure: a.body.secure === true
     }))
   }
   flow(id: string): SimFlowInfo | undefined {

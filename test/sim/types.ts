@@ -212,6 +212,8 @@ export interface SimDataActionInfo {
   integrationId: string
   /** Credentials typed into this action's config (also in seededSecrets()). */
   secrets: string[]
+  /** A secure data action: dependency tracking lists it as SECUREACTION, not DATAACTION. */
+  secure: boolean
 }
 
 export interface SimClosure {
