@@ -37,7 +37,7 @@ import { Batcher } from './batcher.js'
 import { DataActionReader } from './data-actions.js'
 import { flowMatcher } from './filters.js'
 import { committedFileNames, folderOf, settledFlowPaths, type FolderNames } from './flow-paths.js'
-import { indexDoubt, UNBUILT_INDEX } from './index-doubt.js'
+import { indexDoubt, indexReady } from './index-doubt.js'
 import { dependencyRef, queueReferences } from './references.js'
 
 export interface ExportOptions {
@@ -156,13 +156,13 @@ export async function exportOrg(
     // Only what the export uses: a listed flow carries schemas and more, thousands of times over.
     return [status, flows.map(compactFlow)] as const
   })
-  if (UNBUILT_INDEX.has(index.status)) {
+  if (!indexReady(index.status)) {
     warn(
-      `Architect's dependency index is ${index.status}, not OPERATIONAL: what it says flows use may be incomplete. Each flow whose dependencies this run reads also keeps what the committed snapshot lists for it, and is marked dependenciesNotRead; the first run after the index is ready asks again. Rebuild the index (Architect > Dependency tracking).`
+      `Architect's dependency index is ${index.status || 'of unknown status'}, not OPERATIONAL: what it says flows use may be incomplete. Each flow whose dependencies this run reads also keeps what the committed snapshot lists for it, and is marked dependenciesNotRead; the first run after the index is ready asks again. Rebuild the index (Architect > Dependency tracking).`
     )
-  } else if (index.status !== 'OPERATIONAL') {
+  } else if (index.status.toUpperCase() !== 'OPERATIONAL') {
     warn(
-      `Architect's dependency index is ${index.status || 'of unknown status'}, not OPERATIONAL: the dependencies of some flows may be missing or out of date until it is rebuilt (Architect > Dependency tracking).`
+      `Architect's dependency index is ${index.status}, not OPERATIONAL: the dependencies of some flows may be missing or out of date until it is rebuilt (Architect > Dependency tracking).`
     )
   }
   const doubtOf = indexDoubt(index)

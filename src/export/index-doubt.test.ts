@@ -9,12 +9,19 @@ const flow = (id: string, version?: string) => ({
 
 describe('indexDoubt', () => {
   test('an operational index with no failed objects is taken at its word', () => {
-    for (const status of ['OPERATIONAL', 'OPERATIONALNEEDSREBUILD', ''])
+    for (const status of ['OPERATIONAL', 'OPERATIONALNEEDSREBUILD', 'operational'])
       expect(indexDoubt({ status, failedObjects: [] })(flow('a', '3.0'))).toBeUndefined()
   })
 
-  test('an index not built, or being built, puts every flow in doubt, said once for the run', () => {
-    for (const status of ['NOTBUILT', 'BUILDINPROGRESS'])
+  test('any other index state, named in some SDK or not, or none, puts every flow in doubt, said once for the run', () => {
+    for (const status of [
+      'NOTBUILT',
+      'BUILDINITIALIZING',
+      'BUILDINPROGRESS',
+      'BUILDINCOMPLETE',
+      'REINDEXING',
+      ''
+    ])
       expect(indexDoubt({ status, failedObjects: [] })(flow('a', '3.0'))).toEqual({
         reason: 'the dependency index was not ready',
         warn: false

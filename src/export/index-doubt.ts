@@ -2,8 +2,16 @@
 import type { DependencyIndexStatus } from '../genesys/api.js'
 import type { Flow } from '../genesys/types.js'
 
-/** Index states in which dependency tracking answers, but may leave out what flows use. */
-export const UNBUILT_INDEX = new Set(['NOTBUILT', 'BUILDINPROGRESS'])
+/**
+ * Index states whose answers are taken as complete. Any other state (NOTBUILT, BUILDINITIALIZING,
+ * BUILDINPROGRESS, BUILDINCOMPLETE, one added later, or none given) may leave out what flows use:
+ * the list of states grows between SDK versions, so readiness is what is known, not what is not.
+ */
+const READY_INDEX = new Set(['OPERATIONAL', 'OPERATIONALNEEDSREBUILD'])
+
+export function indexReady(status: string): boolean {
+  return READY_INDEX.has(status.toUpperCase())
+}
 
 /**
  * For a flow whose dependencies dependency tracking gave, why that answer may be incomplete (its
@@ -17,7 +25,7 @@ export function indexDoubt(
   for (const o of index.failedObjects) failed.set(o.id, [...(failed.get(o.id) ?? []), o])
   return flow => {
     // One reason for both states: a rebuild starting must not change the manifest of every flow.
-    if (UNBUILT_INDEX.has(index.status)) return { reason: 'the dependency index was not ready', warn: false }
+    if (!indexReady(index.status)) return { reason: 'the dependency index was not ready', warn: false }
     const version = flow.publishedVersion?.id
     const hit = failed.get(flow.id)?.find(o => o.version === undefined || o.version === version)
     if (hit === undefined) return undefined

@@ -54,7 +54,7 @@ export function consumedResources(
 
 /** The dependency index's state, as GET /api/v2/architect/dependencytracking/build gives it. */
 export interface DependencyIndexStatus {
-  /** OPERATIONAL, OPERATIONALNEEDSREBUILD, NOTBUILT, BUILDINPROGRESS, ... ('' when not said). */
+  /** OPERATIONAL, OPERATIONALNEEDSREBUILD, NOTBUILT, BUILDINITIALIZING, BUILDINPROGRESS, ... ('' when not said). */
   status: string
   /** Objects the last build could not index (flows among them): what it says they use is not to be trusted. */
   failedObjects: { id: string; version?: string; errorCode?: string }[]
