@@ -346,6 +346,27 @@ describe('permanent Genesys faults fail clearly and change nothing', () => {
 
   report.test(
     'genesys',
+    'The OAuth client lacks integrations:action:view (403 missing.permissions on every data action)',
+    `Failed step naming the endpoint, 403 and the permission to add, not a snapshot whose data actions are all "forbidden"; ${UNTOUCHED}; no GitHub write`,
+    async () => {
+      const o = await run({
+        name: 'no-data-action-view',
+        stage: 'open',
+        faults: {
+          forbiddenEndpoints: [
+            'GET /api/v2/integrations/actions',
+            'GET /api/v2/integrations/actions/{actionId}'
+          ]
+        }
+      })
+      expect(o.sim.faults.forbidden).toBeGreaterThan(0)
+      expect(o.writes).toEqual([])
+      return expectCleanFailure(o, [/integrations\/actions/, /403/, /integrations:action:view/])
+    }
+  )
+
+  report.test(
+    'genesys',
     'Every API request answers 5xx',
     `Failed step naming the endpoint, the status and "rerun later" after bounded retries; ${UNTOUCHED}`,
     async () => {

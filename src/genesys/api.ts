@@ -236,7 +236,9 @@ function getDataAction(client: GenesysClient, id: string): Promise<DataAction | 
     {
       query: { expand: 'contract', includeConfig: true },
       endpoint: DATA_ACTION_ENDPOINT,
-      acceptStatus: PROBE_STATUSES
+      acceptStatus: PROBE_STATUSES,
+      // Data actions have no divisions: a 403 for want of the permission is the role's, for all of them.
+      refuseCodes: ['missing.permissions']
     }
   )
 }

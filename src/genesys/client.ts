@@ -75,6 +75,11 @@ export interface RequestOptions {
   endpoint?: string
   /** Statuses returned as `{ status }` instead of thrown (e.g. [403, 404] when probing a resource). */
   acceptStatus?: number[]
+  /**
+   * Error codes thrown even when their status is accepted: `missing.permissions` on a resource
+   * without divisions says the role lacks the permission, not that this one object is hidden.
+   */
+  refuseCodes?: string[]
 }
 
 export interface ClientStats {
@@ -266,7 +271,11 @@ export class GenesysClient {
       }
       rateLimitedInARow = 0
 
-      if (options.acceptStatus?.includes(response.status)) return { status: response.status } as T
+      if (
+        options.acceptStatus?.includes(response.status) &&
+        !(options.refuseCodes && options.refuseCodes.includes(parseErrorBody(response.body)?.code ?? ''))
+      )
+        return { status: response.status } as T
 
       if (response.status >= 200 && response.status < 300) {
         if (response.body.length === 0) return undefined as T
