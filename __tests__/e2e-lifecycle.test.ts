@@ -1,6 +1,6 @@
 // The bundled action through a whole life, as a runner runs it, against the simulated org and the
 // GitHub stand-in: first snapshot, unchanged rerun, org change, merge, deletion, check and validate.
-import { mkdtemp, readFile, rm, writeFile, readdir } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile, readdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { startSimOrg, type SimOrg } from '../test/sim/index.js'
@@ -220,6 +220,35 @@ test('a snapshot lives through its whole life', async () => {
     expect([f, manyInvalid.stdout.includes(f), manyDrift.stdout.includes(f)]).toEqual([f, true, true])
   }
 }, 240_000)
+
+test('a workspace without the base checked out: refused before the export; another ref checked out: warned', async () => {
+  // After the life above, main holds a snapshot. A workflow that skips actions/checkout would
+  // export everything, could rename files and show what it cannot read as deleted: it is stopped.
+  const empty = path.join(scratch, 'no-checkout')
+  await mkdir(empty, { recursive: true })
+  const mark = gh.requests().length
+  sim.resetStats()
+  const bare = await act(empty)
+  expect(bare.exitCode).toBe(1)
+  const error = bare.annotations.find(a => a.level === 'error')!.message
+  expect(error).toMatch(/genesys\/manifest\.json is on main but not in the workspace/)
+  expect(error).toMatch(/actions\/checkout/)
+  expect(writes(mark)).toEqual([])
+  expect(sim.stats().byEndpoint['POST /api/v2/flows/export/jobs']).toBeUndefined()
+  expect(await readdir(empty)).toEqual([])
+
+  // The snapshot branch checked out instead of main: the run goes on, and says the checkout is not the base.
+  const other = await act(await checkout('genesys-snapshot'))
+  expect(other.exitCode).toBe(0)
+  expect(
+    other.annotations.some(
+      a => a.level === 'warning' && /manifest\.json in the workspace is not the one on main/.test(a.message)
+    )
+  ).toBe(true)
+  // On main's own checkout there is no such warning.
+  const own = await act(await checkout())
+  expect(own.annotations.some(a => /is not the one on main/.test(a.message))).toBe(false)
+}, 120_000)
 
 test('nothing the action emits holds a secret', async () => {
   expect(runs.length).toBeGreaterThan(0)

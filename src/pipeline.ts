@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { Clock } from './common/clock.js'
 import type { Log } from './common/log.js'
@@ -5,7 +6,7 @@ import type { Inputs } from './inputs.js'
 import type { GenesysClient } from './genesys/client.js'
 import { exportOrg, FlowsChangedError, type ExportOptions, type ExportResult } from './export/exporter.js'
 import { readCurrentSnapshot, folderView } from './snapshot/read.js'
-import { SnapshotStaging } from './snapshot/staging.js'
+import { recoverInterruptedRun, SnapshotStaging } from './snapshot/staging.js'
 import { validateSnapshot } from './snapshot/validate.js'
 import { MANIFEST_FILE, type Manifest, type ResourceKind } from './snapshot/model.js'
 import { computeChanges, type ChangeSet } from './report/changes.js'
@@ -16,7 +17,13 @@ import {
   type RunFacts
 } from './report/markdown.js'
 import type { createOctokit } from './github/octokit.js'
-import { baseSnapshotView, checkPublishable, publishSnapshot, type PublishResult } from './github/publish.js'
+import {
+  baseSnapshotView,
+  checkoutAgainstBase,
+  checkPublishable,
+  publishSnapshot,
+  type PublishResult
+} from './github/publish.js'
 
 export type Octokit = ReturnType<typeof createOctokit>
 
@@ -183,7 +190,7 @@ async function runExport(inputs: Inputs, edges: PipelineEdges, outputs: Outputs)
     })
     // What publishing would refuse is refused now, before the export spends the org's budget.
     const octokit = inputs.pullRequest && inputs.mode === 'snapshot' ? edges.github(inputs) : undefined
-    const { base, checkedHead } = octokit
+    const { base, checkedHead, baseManifestSha } = octokit
       ? await log.group('Checking the pull request branch', async () => {
           const checked = await checkPublishable(octokit, {
             ...inputs.repository!,
@@ -195,11 +202,28 @@ async function runExport(inputs: Inputs, edges: PipelineEdges, outputs: Outputs)
           return checked
         })
       : { base: inputs.base, checkedHead: undefined }
+    // A run killed while swapping in its snapshot parked the committed one: put it back before reading it.
+    await recoverInterruptedRun(inputs.snapshotDir, log)
     const current = await readCurrentSnapshot(inputs.snapshotDir)
     if (current.crlf) {
       log.warning(
         `${inputs.path}/${MANIFEST_FILE} has Windows line endings (CRLF): Git converted the checkout (core.autocrlf), so every committed file differs from its sha256 and compares as changed, and nothing is reused. Add '${inputs.path}/** -text' to .gitattributes, or run on an ubuntu runner.`
       )
+    }
+    if (octokit && !current.crlf) {
+      // The committed snapshot names the files and is reused, and the PR goes against the base:
+      // without the base's checkout, names could move, nothing is reused, and what cannot be read
+      // would show as deleted in the PR.
+      const local = await readFile(path.join(inputs.snapshotDir, MANIFEST_FILE)).catch(() => undefined)
+      const checkout = checkoutAgainstBase(local, baseManifestSha)
+      if (checkout === 'missing')
+        throw new Error(
+          `${inputs.path}/${MANIFEST_FILE} is on ${base} but not in the workspace: check out ${base} before this step (uses: actions/checkout). The run builds on the committed snapshot: without it every flow would be exported again, files could be renamed, and anything the OAuth client cannot read would show as deleted in the pull request.`
+        )
+      if (checkout === 'other')
+        log.warning(
+          `${inputs.path}/${MANIFEST_FILE} in the workspace is not the one on ${base}, which the pull request goes into: another ref is checked out, or ${base} moved since the checkout. File names and reuse follow the checkout, so the pull request may show renames the org did not make. Check out ${base} (actions/checkout with ref: ${base}).`
+        )
     }
     if (current.exists && !current.manifest) {
       log.warning(

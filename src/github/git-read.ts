@@ -99,6 +99,26 @@ export async function subtreeSha(
 }
 
 /**
+ * The blob sha of `folder/name` in a commit, or undefined when there is none. Reads the trees down
+ * to the folder and its top level only, not the whole snapshot.
+ */
+export async function blobShaIn(
+  octokit: Octokit,
+  repo: Repo,
+  commitSha: string,
+  folder: string,
+  name: string
+): Promise<string | undefined> {
+  const { treeSha } = await readCommit(octokit, repo, commitSha)
+  const folderSha = await subtreeSha(octokit, repo, treeSha, folder)
+  if (!folderSha) return undefined
+  const { data } = await read(`tree ${folderSha}`, () =>
+    octokit.rest.git.getTree({ ...repo, tree_sha: folderSha })
+  )
+  return data.tree.find(e => e.path === name && e.type === 'blob')?.sha
+}
+
+/**
  * Every blob under a tree, keyed by path relative to it. A recursive listing GitHub truncated
  * (over 100,000 entries or 7 MB) is completed by listing each subtree on its own.
  */

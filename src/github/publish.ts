@@ -10,6 +10,7 @@ import { parseManifest } from '../snapshot/manifest.js'
 import { MANIFEST_FILE, type Manifest } from '../snapshot/model.js'
 import { GitHubPublishError, requestMessage, requestStatus, write } from './errors.js'
 import {
+  blobShaIn,
   branchSha,
   compareWithBase,
   defaultBranch,
@@ -365,12 +366,13 @@ async function resolveBase(
 /**
  * What publishing will refuse, checked before the export spends the org's request budget: a PR
  * branch that is the base, a base that does not exist, a PR branch holding someone's work. Returns
- * the base branch's name. Publishing checks again, since either branch may move meanwhile.
+ * the base branch's name, and the blob sha of the base's manifest, for comparing the checkout
+ * with. Publishing checks again, since either branch may move meanwhile.
  */
 export async function checkPublishable(
   octokit: Octokit,
   request: Pick<PublishRequest, 'owner' | 'repo' | 'snapshotPath' | 'branch' | 'base'>
-): Promise<{ base: string; checkedHead?: string }> {
+): Promise<{ base: string; checkedHead?: string; baseManifestSha?: string }> {
   const repo = { owner: request.owner, repo: request.repo }
   const folder = normalizeFolder(request.snapshotPath)
   const base = await resolveBase(octokit, repo, request)
@@ -378,7 +380,21 @@ export async function checkPublishable(
   if (!baseSha) throw missingBase(repo, base)
   const head = await branchSha(octokit, repo, request.branch)
   if (head !== undefined) await ensureSnapshotBranch(octokit, repo, request.branch, head, baseSha, folder)
-  return { base, checkedHead: head }
+  const baseManifestSha = await blobShaIn(octokit, repo, baseSha, folder, MANIFEST_FILE)
+  return { base, checkedHead: head, ...(baseManifestSha ? { baseManifestSha } : {}) }
+}
+
+/**
+ * Whether the workspace holds the base's snapshot, which names files and is reused: `missing` when
+ * the base has a manifest and the workspace none (no checkout), `other` when they differ (another
+ * ref checked out, or the base moved since), `same` otherwise.
+ */
+export function checkoutAgainstBase(
+  localManifest: Buffer | undefined,
+  baseManifestSha: string | undefined
+): 'same' | 'missing' | 'other' {
+  if (localManifest === undefined) return baseManifestSha === undefined ? 'same' : 'missing'
+  return gitBlobSha(localManifest) === baseManifestSha ? 'same' : 'other'
 }
 
 function missingBase(repo: Repo, base: string): GitHubPublishError {

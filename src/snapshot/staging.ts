@@ -73,6 +73,42 @@ const REFUSALS: Record<Extract<Located, { refused: unknown }>['refused'], string
   'outside the folder': 'it resolves outside the folder'
 }
 
+/**
+ * Recovers from a killed earlier run: when `snapshotDir` is missing but a `.<base>.previous-*` folder
+ * exists, the newest one is restored; then leftover staging-* and previous-* folders are removed.
+ * Returns the snapshot folder's absolute path.
+ */
+export async function recoverInterruptedRun(snapshotDir: string, log: Log = silentLog): Promise<string> {
+  const target = path.resolve(snapshotDir)
+  const parent = path.dirname(target)
+  const base = path.basename(target)
+  await mkdir(parent, { recursive: true })
+
+  const leftovers = (await readdir(parent)).filter(
+    n => n.startsWith(`.${base}.staging-`) || n.startsWith(`.${base}.previous-`)
+  )
+  const previous = leftovers.filter(n => n.startsWith(`.${base}.previous-`))
+  if (!(await exists(target)) && previous.length > 0) {
+    // Newest first: a previous-* folder is the committed snapshot of the run that was cut short.
+    const dated = await Promise.all(
+      previous.map(async n => ({ n, mtime: (await stat(path.join(parent, n))).mtimeMs }))
+    )
+    dated.sort((a, b) => b.mtime - a.mtime || (a.n < b.n ? 1 : -1))
+    await renameWithRetry(path.join(parent, dated[0].n), target)
+    log.warning(
+      `Restored ${base} from ${dated[0].n}: an earlier run was stopped while swapping in a new snapshot.`
+    )
+  }
+  for (const n of leftovers) {
+    const p = path.join(parent, n)
+    if (await exists(p)) {
+      await rm(p, { recursive: true, force: true })
+      log.info(`Removed ${n}, left behind by an earlier run that did not finish.`)
+    }
+  }
+  return target
+}
+
 export class SnapshotStaging {
   private state: 'open' | 'committed' | 'discarded' = 'open'
   /** Case-folded relative path → the spelling written, to catch names that clash on macOS/Windows. */
@@ -85,39 +121,13 @@ export class SnapshotStaging {
   ) {}
 
   /**
-   * Creates the staging folder beside `snapshotDir`, after recovering from a killed earlier run: when
-   * `snapshotDir` is missing but a `.<base>.previous-*` folder exists, the newest one is restored;
-   * then leftover staging-* and previous-* folders are removed.
+   * Creates the staging folder beside `snapshotDir`, after recovering from a killed earlier run
+   * (`recoverInterruptedRun`).
    */
   static async create(snapshotDir: string, log: Log = silentLog): Promise<SnapshotStaging> {
-    const target = path.resolve(snapshotDir)
+    const target = await recoverInterruptedRun(snapshotDir, log)
     const parent = path.dirname(target)
     const base = path.basename(target)
-    await mkdir(parent, { recursive: true })
-
-    const leftovers = (await readdir(parent)).filter(
-      n => n.startsWith(`.${base}.staging-`) || n.startsWith(`.${base}.previous-`)
-    )
-    const previous = leftovers.filter(n => n.startsWith(`.${base}.previous-`))
-    if (!(await exists(target)) && previous.length > 0) {
-      // Newest first: a previous-* folder is the committed snapshot of the run that was cut short.
-      const dated = await Promise.all(
-        previous.map(async n => ({ n, mtime: (await stat(path.join(parent, n))).mtimeMs }))
-      )
-      dated.sort((a, b) => b.mtime - a.mtime || (a.n < b.n ? 1 : -1))
-      await renameWithRetry(path.join(parent, dated[0].n), target)
-      log.warning(
-        `Restored ${base} from ${dated[0].n}: an earlier run was stopped while swapping in a new snapshot.`
-      )
-    }
-    for (const n of leftovers) {
-      const p = path.join(parent, n)
-      if (await exists(p)) {
-        await rm(p, { recursive: true, force: true })
-        log.info(`Removed ${n}, left behind by an earlier run that did not finish.`)
-      }
-    }
-
     if (await exists(target)) {
       const st = await lstat(target)
       if (st.isSymbolicLink()) {
