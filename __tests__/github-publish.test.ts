@@ -786,6 +786,36 @@ describe('publishSnapshot under faults', () => {
     expect(await gh.readFile('genesys-snapshot', 'genesys/manifest.json')).toBeDefined()
   })
 
+  test('a branch older than a workflow change on the base, which the token may not carry over: made again when no PR is open', async () => {
+    const { gh, octokit, log, clock } = await setup()
+    gh.setFaults({ refuseWorkflowChanges: true })
+    const first = await publishSnapshot(octokit, request(await snapshot(V1)), log, clock)
+    // Merged without deleting the branch (GitHub's default), then someone edits a workflow on main.
+    await gh.mergePull(first.number!)
+    await gh.commitFiles('main', { '.github/workflows/snapshot.yml': 'on: push\n' }, 'Edit a workflow')
+    const changed = { ...V1, 'queues/Support.yaml': 'name: Support\nchanged: 1\n' }
+
+    const again = await publishSnapshot(octokit, request(await snapshot(changed)), log, clock)
+    expect(again.operation).toBe('created')
+    expect(await branchHead(gh, 'genesys-snapshot')).toBe(again.commitSha)
+    expect(await gh.readFile('genesys-snapshot', 'genesys/queues/Support.yaml')).toContain('changed: 1')
+    expect(log.lines.some(l => /predates a change to \.github\/workflows/.test(l.message))).toBe(true)
+  })
+
+  test('the same with the PR open: nothing moved, and the error says to delete the branch or use a token with workflows', async () => {
+    const { gh, octokit, log, clock } = await setup()
+    gh.setFaults({ refuseWorkflowChanges: true })
+    const first = await publishSnapshot(octokit, request(await snapshot(V1)), log, clock)
+    await gh.commitFiles('main', { '.github/workflows/snapshot.yml': 'on: push\n' }, 'Edit a workflow')
+    const changed = { ...V1, 'queues/Support.yaml': 'name: Support\nchanged: 1\n' }
+
+    const failure = publishSnapshot(octokit, request(await snapshot(changed)), log, clock)
+    await expect(failure).rejects.toThrow(GitHubPublishError)
+    await expect(failure).rejects.toThrow(/Delete branch genesys-snapshot.*workflows permission/)
+    expect(await branchHead(gh, 'genesys-snapshot')).toBe(first.commitSha)
+    expect(gh.pulls().find(p => p.number === first.number)!.state).toBe('open')
+  })
+
   test('a PR opened by a concurrent run gets the labels it lacks, but no review request', async () => {
     const { gh, octokit, log } = await setup()
     gh.setFaults({ concurrentPrOnCreate: true })

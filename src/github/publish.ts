@@ -257,7 +257,14 @@ async function createSnapshotTree(
   return tree
 }
 
-/** Points the branch at `commit`: create it, or force-update it; a refused update is re-read and retried. */
+/** GitHub's refusal to let an App token (GITHUB_TOKEN) move a ref over a change to .github/workflows. */
+const WORKFLOW_REFUSAL = /refusing to allow .*workflow|without [`'"]?workflows[`'"]? permission/i
+
+/**
+ * Points the branch at `commit`: create it, or force-update it; a refused update is re-read and
+ * retried. A branch older than a change to the base's workflows cannot be moved by a token without
+ * the workflows permission; with `remake` (no open PR would close) it is deleted and created again.
+ */
 async function pointBranch(
   octokit: Octokit,
   repo: Repo,
@@ -266,7 +273,8 @@ async function pointBranch(
   exists: boolean,
   log: Log,
   /** Checks a head the branch turned out to have moved to before it is overwritten. */
-  guard: (head: string) => Promise<void>
+  guard: (head: string) => Promise<void>,
+  remake: boolean
 ): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -277,6 +285,25 @@ async function pointBranch(
       }
       return
     } catch (error) {
+      const message = requestMessage(error)
+      if (exists && WORKFLOW_REFUSAL.test(message)) {
+        if (!remake || attempt >= REF_ATTEMPTS)
+          throw new GitHubPublishError(
+            `GitHub refused to move branch ${branch} (${message}): the branch predates a change to .github/workflows on the base, and the token may not carry that change onto it (GITHUB_TOKEN never can). Delete branch ${branch} (its pull request closes; the next run opens a new one), or pass a token with the workflows permission as github-token.`
+          )
+        const now = await branchSha(octokit, repo, branch)
+        if (now !== undefined) {
+          await guard(now)
+          await write(`delete branch ${branch}`, 'contents', () =>
+            octokit.rest.git.deleteRef({ ...repo, ref: `heads/${branch}` })
+          )
+        }
+        log.info(
+          `Branch ${branch} predates a change to .github/workflows on the base, which GitHub does not let this token carry onto it; made it again from the new snapshot commit.`
+        )
+        exists = false
+        continue
+      }
       // 422: the ref moved or appeared/vanished under us (another run, a push); read it again.
       if (requestStatus(error) !== 422 || attempt >= REF_ATTEMPTS) {
         return write(`${exists ? 'update' : 'create'} branch ${branch}`, 'contents', () =>
@@ -508,8 +535,15 @@ export async function publishSnapshot(
       log.info(`${base} moved while the snapshot commit was being made; rebuilding on its new head.`)
       continue
     }
-    await pointBranch(octokit, repo, request.branch, commit.sha, headSha !== undefined, log, moved =>
-      ensureSnapshotBranch(octokit, repo, request.branch, moved, baseSha, folder)
+    await pointBranch(
+      octokit,
+      repo,
+      request.branch,
+      commit.sha,
+      headSha !== undefined,
+      log,
+      moved => ensureSnapshotBranch(octokit, repo, request.branch, moved, baseSha, folder),
+      open === undefined
     )
     log.info(`Branch ${request.branch} now at ${commit.sha}.`)
 

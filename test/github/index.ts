@@ -74,6 +74,11 @@ export interface Faults {
   moveBaseOnCommit?: boolean
   /** These operations (by operationId, e.g. 'pulls/update') always answer this status. */
   failOperations?: Record<string, number>
+  /**
+   * Moving a branch over a change to .github/workflows answers 422, as GitHub answers an App
+   * token (GITHUB_TOKEN) without the workflows permission. Creating a branch is not refused.
+   */
+  refuseWorkflowChanges?: boolean
 }
 
 export interface RequestRecord {
@@ -334,6 +339,22 @@ export async function startGitHubStandIn(options: StandInOptions = {}): Promise<
       }
       if (body.force !== true && !(await git.isAncestor(current!, sha)))
         unprocessable('Update is not a fast forward')
+      if (faults.refuseWorkflowChanges) {
+        const workflows = async (commit: string) =>
+          new Map(
+            (await git.listTree(commit, true))
+              .filter(e => e.type === 'blob' && e.path.startsWith('.github/workflows/'))
+              .map(e => [e.path, e.sha])
+          )
+        const [before, after] = await Promise.all([workflows(current!), workflows(sha)])
+        const changed = [...new Set([...before.keys(), ...after.keys()])].find(
+          p => before.get(p) !== after.get(p)
+        )
+        if (changed)
+          unprocessable(
+            `refusing to allow a GitHub App to create or update workflow \`${changed}\` without \`workflows\` permission`
+          )
+      }
       await git.updateRef(name, sha, current)
       return { status: 200, body: gitRef(site, name, sha) }
     },
