@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile, readdir } from 'node:fs/promis
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { startSimOrg, type SimOrg } from '../test/sim/index.js'
-import { startGitHubStandIn, type GitHubStandIn } from '../test/github/index.js'
+import { changesRepository, startGitHubStandIn, type GitHubStandIn } from '../test/github/index.js'
 import { runAction, type ActionRun } from '../test/support/run-action.js'
 
 let sim: SimOrg
@@ -49,11 +49,7 @@ async function act(workspace: string, inputs: Record<string, string> = {}): Prom
   return run
 }
 
-const writes = (since: number) =>
-  gh
-    .requests()
-    .slice(since)
-    .filter(r => r.method !== 'GET')
+const writes = (since: number) => gh.requests().slice(since).filter(changesRepository)
 
 function openPulls() {
   return gh.pulls().filter(p => p.state === 'open')

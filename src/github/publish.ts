@@ -392,7 +392,8 @@ async function resolveBase(
 
 /**
  * What publishing will refuse, checked before the export spends the org's request budget: a PR
- * branch that is the base, a base that does not exist, a PR branch holding someone's work. Returns
+ * branch that is the base, a base that does not exist, a PR branch holding someone's work, a token
+ * that cannot write. Returns
  * the base branch's name, and the blob sha of the base's manifest, for comparing the checkout
  * with. Publishing checks again, since either branch may move meanwhile.
  */
@@ -408,6 +409,11 @@ export async function checkPublishable(
   const head = await branchSha(octokit, repo, request.branch)
   if (head !== undefined) await ensureSnapshotBranch(octokit, repo, request.branch, head, baseSha, folder)
   const baseManifestSha = await blobShaIn(octokit, repo, baseSha, folder, MANIFEST_FILE)
+  // A read-only token (the default for new repositories) would otherwise be refused only at the
+  // first write, after the whole export. Storing the empty blob changes nothing anyone can see.
+  await write('write to the repository', 'contents', () =>
+    octokit.rest.git.createBlob({ ...repo, content: '', encoding: 'utf-8' })
+  )
   return { base, checkedHead: head, ...(baseManifestSha ? { baseManifestSha } : {}) }
 }
 

@@ -90,6 +90,16 @@ export interface RequestRecord {
   operationId?: string
   /** POST git/trees and git/blobs: the file contents the request carried, by tree path ('' for a blob). */
   contentPaths?: string[]
+  /** POST git/blobs: the blob's size; the action stores the empty blob to check it may write. */
+  blobBytes?: number
+}
+
+/**
+ * Whether a request could change what anyone sees in the repository: any write but the empty blob
+ * the action stores to check that it may write (git keeps it once, and nothing points at it).
+ */
+export function changesRepository(r: RequestRecord): boolean {
+  return r.method !== 'GET' && !(r.path.endsWith('/git/blobs') && r.blobBytes === 0)
 }
 
 export interface GitHubStandIn {
@@ -859,6 +869,19 @@ export async function startGitHubStandIn(options: StandInOptions = {}): Promise<
     }
   }
 
+  function blobBytesOf(chunks: Buffer[]): number | undefined {
+    try {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+        content?: string
+        encoding?: string
+      }
+      if (typeof body.content !== 'string') return undefined
+      return Buffer.from(body.content, body.encoding === 'base64' ? 'base64' : 'utf8').length
+    } catch {
+      return undefined
+    }
+  }
+
   let requestCounter = 0
   const requestId = () => `F00D:${(++requestCounter).toString(16).toUpperCase()}:5EED`
 
@@ -886,6 +909,8 @@ export async function startGitHubStandIn(options: StandInOptions = {}): Promise<
         }
         record.status = reply.status
         record.contentPaths = contentPathsOf(record, chunks)
+        if (record.method === 'POST' && record.path.endsWith('/git/blobs'))
+          record.blobBytes = blobBytesOf(chunks)
         record.operationId = reply.operationId
         const headers: Record<string, string> = {
           'content-type': 'application/json; charset=utf-8',

@@ -19,6 +19,7 @@ import { createOctokit, type OctokitOptions } from '../../src/github/octokit.js'
 import { readInputs } from '../../src/inputs.js'
 import { baseOutputs, runPipeline, type Outputs } from '../../src/pipeline.js'
 import {
+  changesRepository,
   startGitHubStandIn,
   type Faults as GitHubFaults,
   type GitHubStandIn,
@@ -228,12 +229,12 @@ export async function gitHubState(gh: GitHubStandIn): Promise<GitHubState> {
   return { refs: await refsOf(gh), pulls: gh.pulls() }
 }
 
-/** Writes (anything but GET) the stand-in received after request number `since`. */
+/** Writes the stand-in received after request number `since` (all but the write-permission probe). */
 export function writesSince(gh: GitHubStandIn, since: number): string[] {
   return gh
     .requests()
     .slice(since)
-    .filter(r => r.method !== 'GET')
+    .filter(changesRepository)
     .map(r => `${r.method} ${r.path} → ${r.status}`)
 }
 
