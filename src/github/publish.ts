@@ -393,9 +393,8 @@ async function resolveBase(
 /**
  * What publishing will refuse, checked before the export spends the org's request budget: a PR
  * branch that is the base, a base that does not exist, a PR branch holding someone's work, a token
- * that cannot write. Returns
- * the base branch's name, and the blob sha of the base's manifest, for comparing the checkout
- * with. Publishing checks again, since either branch may move meanwhile.
+ * that cannot write. Returns the base branch's name, and the blob sha of the base's manifest to
+ * compare the checkout with. Publishing checks again, since either branch may move meanwhile.
  */
 export async function checkPublishable(
   octokit: Octokit,
