@@ -200,3 +200,14 @@ describe('run() sets every output', () => {
     expect(Number(r.outputs.requests)).toBeGreaterThan(0)
   })
 })
+
+describe('check and validate on a workspace with no snapshot folder', () => {
+  test.each(['check', 'validate'])('%s fails saying to check out the repository', async mode => {
+    const inputs: Record<string, string> =
+      mode === 'validate' ? { mode, 'client-id': '', 'client-secret': '' } : { mode }
+    const r = await runAction(inputs)
+    expect(r.exitCode).toBe(1)
+    const errors = r.stdout.split('\n').filter(l => l.startsWith('::error'))
+    expect(errors.at(-1)).toMatch(/There is no genesys folder in the workspace: check out the repository/)
+  })
+})

@@ -147,6 +147,11 @@ export async function runPipeline(inputs: Inputs, edges: PipelineEdges): Promise
   }
 }
 
+/** What check and validate say when the workspace has no snapshot folder at all. */
+function noSnapshotHint(snapshotPath: string): string {
+  return `There is no ${snapshotPath} folder in the workspace: check out the repository before this step (uses: actions/checkout), or, before the first snapshot is merged, run the snapshot and merge its pull request.`
+}
+
 async function runValidate(inputs: Inputs, edges: PipelineEdges, outputs: Outputs): Promise<PipelineOutcome> {
   const { log } = edges
   const problems = await log.group(`Validating ${inputs.path}`, () => validateSnapshot(inputs.snapshotDir))
@@ -173,7 +178,9 @@ async function runValidate(inputs: Inputs, edges: PipelineEdges, outputs: Output
   }
   return {
     outputs,
-    failure: `The snapshot in ${inputs.path} has ${problems.length} problem(s); see the annotations. Re-run the snapshot, or restore the files from the snapshot pull request.`
+    failure: current.exists
+      ? `The snapshot in ${inputs.path} has ${problems.length} problem(s); see the annotations. Re-run the snapshot, or restore the files from the snapshot pull request.`
+      : noSnapshotHint(inputs.path)
   }
 }
 
@@ -279,7 +286,7 @@ async function runExport(inputs: Inputs, edges: PipelineEdges, outputs: Outputs)
           log.info(`No drift: ${org.orgName} matches ${inputs.path}`)
           return { outputs }
         }
-        const message = `Drift: ${org.orgName} differs from ${inputs.path} (${changes.files.added.length} added, ${changes.files.modified.length} modified, ${changes.files.removed.length} removed). Run the snapshot to record it, or undo the change in Genesys Cloud.`
+        const message = `Drift: ${org.orgName} differs from ${inputs.path} (${changes.files.added.length} added, ${changes.files.modified.length} modified, ${changes.files.removed.length} removed). ${current.exists ? 'Run the snapshot to record it, or undo the change in Genesys Cloud.' : noSnapshotHint(inputs.path)}`
         if (!inputs.failOnDrift) log.warning(message)
         return { outputs, failure: inputs.failOnDrift ? message : undefined }
       }
