@@ -273,7 +273,7 @@ export class GenesysClient {
 
       if (
         options.acceptStatus?.includes(response.status) &&
-        !(options.refuseCodes && options.refuseCodes.includes(parseErrorBody(response.body)?.code ?? ''))
+        !options.refuseCodes?.includes(parseErrorBody(response.body)?.code ?? '')
       )
         return { status: response.status } as T
 
