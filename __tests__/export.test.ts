@@ -468,6 +468,34 @@ describe('changes, filters and faults', () => {
     expect(sim.stats().byEndpoint['POST /api/v2/flows/export/jobs']).toBeUndefined()
   })
 
+  test('flows of types the API does not document for dependency tracking may all be refused: the run still finishes', async () => {
+    // The SDK's objectType values for consumedresources leave out SPEECHFLOW and EMAILSENDFLOW.
+    const types = ['speech', 'emailsend']
+    const live = sim.org.flows.filter(f => !f.deleted && f.publishedVersion && types.includes(f.type))
+    expect(new Set(live.map(f => f.type))).toEqual(new Set(types))
+    sim.setFaults({ untrackedFlowTypes: types })
+    const run = await snapshot(sim, newWorkspace(), { 'flow-types': types.join(', ') })
+    expect(run.failure).toBeUndefined()
+    const flows = run.manifest.resources.filter(r => r.kind === 'flow')
+    expect(flows.map(r => r.id).sort()).toEqual(live.map(f => f.id).sort())
+    for (const r of flows) expect(r.dependenciesNotRead).toBe('dependency tracking answered 400')
+    const warned = run.lines.filter(l => l.level === 'warning' && /^Could not read what flow/.test(l.message))
+    expect(warned).toHaveLength(live.length)
+    for (const l of warned)
+      expect(l.message).toMatch(/documentation does not list (SPEECHFLOW|EMAILSENDFLOW) among the types/)
+
+    // Two documented types refused for every flow still end the run: the request is at fault.
+    sim.setFaults({ untrackedFlowTypes: ['inboundcall', 'inqueuecall'] })
+    const refused = await runInProcess({
+      sim,
+      clock: sim.clock,
+      workspace: newWorkspace(),
+      inputs: { 'flow-types': 'inboundcall, inqueuecall' },
+      label: 'export'
+    })
+    expect(refused.failure).toMatch(/consumedresources failed with 400/)
+  })
+
   test('a flow whose dependency listing never adds up is exported with its committed dependencies; the run goes on', async () => {
     const workspace = newWorkspace()
     const first = await snapshot(sim, workspace)

@@ -11,6 +11,8 @@ import { GenesysApiError } from '../genesys/errors.js'
 import {
   consumedResources,
   dependencyIndexStatus,
+  dependencyTrackingDocumented,
+  flowObjectType,
   getFlow,
   getQueuesByIds,
   getSkillsByIds,
@@ -365,9 +367,9 @@ export async function exportOrg(
     }
 
     let looked = 0
-    // Lookups dependency tracking answered (now, or for a reused flow before), and the types of the
-    // flows it would not answer for: a refusal of every flow of several types is the run's problem
-    // (a request it does not take), not theirs.
+    // Lookups dependency tracking answered (now, or for a reused flow before), and the documented
+    // types of the flows it would not answer for: a refusal of every flow of several types it is
+    // documented to track is the run's problem (a request it does not take), not theirs.
     let answered = 0
     const unread: { types: Set<string>; first?: unknown; warnings: string[] } = {
       types: new Set(),
@@ -421,8 +423,12 @@ export async function exportOrg(
         } catch (error) {
           const why = unreadDependencies(error)
           if (why === undefined) throw error
-          unread.types.add(flow.type)
-          unread.first ??= error
+          const documented = dependencyTrackingDocumented(flow.type)
+          const undocumentedHint = `; the API's documentation does not list ${flowObjectType(flow.type)} among the types dependency tracking answers for`
+          if (documented) {
+            unread.types.add(flow.type)
+            unread.first ??= error
+          }
           // An answer about this flow alone (its type untracked, its version not indexed yet): the
           // flow is still exported, and what the committed snapshot says it uses is kept, so nothing
           // reached only through it reads as deleted. If the flow itself is gone, its export says so.
@@ -434,7 +440,7 @@ export async function exportOrg(
           unread.warnings.push(
             `Could not read what flow ${flow.name} (${flow.type}, ${flow.id}) uses: ${why}${
               error instanceof GenesysApiError && error.genesysMessage ? ` (${error.genesysMessage})` : ''
-            }. ${
+            }${documented ? '' : undocumentedHint}. ${
               committed
                 ? 'Kept what the committed snapshot lists for it; the next run asks again.'
                 : 'Nothing it uses is in the snapshot through it until a run can read that; the next run asks again.'

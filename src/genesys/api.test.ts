@@ -1,4 +1,5 @@
-import { flowObjectType, getSkillsByIds } from './api.js'
+import { FLOW_TYPES } from '../inputs.js'
+import { dependencyTrackingDocumented, flowObjectType, getSkillsByIds } from './api.js'
 import type { GenesysClient } from './client.js'
 import type { Skill } from './types.js'
 
@@ -9,6 +10,11 @@ describe('flow object types', () => {
     expect(flowObjectType('BOT')).toBe('BOTFLOW')
     expect(flowObjectType('WORKFLOW')).toBe('WORKFLOW')
     expect(flowObjectType('workflow')).toBe('WORKFLOW')
+  })
+
+  it('knows which flow types the SDK documents dependency tracking for: all but speech and emailsend', () => {
+    expect(FLOW_TYPES.filter(t => !dependencyTrackingDocumented(t))).toEqual(['emailsend', 'speech'])
+    expect(dependencyTrackingDocumented('INBOUNDCALL')).toBe(true)
   })
 })
 

@@ -33,6 +33,37 @@ export function flowObjectType(type: string): string {
   return upper === 'WORKFLOW' ? upper : `${upper}FLOW`
 }
 
+/**
+ * The flow object types the SDK documents for `consumedresources` (its objectType values). Flow
+ * types outside it (speech, emailsend) are still asked about, since the list may lag the service,
+ * but a refusal for them is expected rather than a sign the request itself is wrong.
+ */
+const DOCUMENTED_FLOW_OBJECT_TYPES = new Set([
+  'BOTFLOW',
+  'COMMONMODULEFLOW',
+  'DIGITALBOTFLOW',
+  'INBOUNDCALLFLOW',
+  'INBOUNDCHATFLOW',
+  'INBOUNDEMAILFLOW',
+  'INBOUNDSHORTMESSAGEFLOW',
+  'INQUEUECALLFLOW',
+  'INQUEUEEMAILFLOW',
+  'INQUEUESHORTMESSAGEFLOW',
+  'OUTBOUNDCALLFLOW',
+  'SECURECALLFLOW',
+  'SURVEYINVITEFLOW',
+  'VOICEFLOW',
+  'VOICEMAILFLOW',
+  'VOICESURVEYFLOW',
+  'WORKFLOW',
+  'WORKITEMFLOW'
+])
+
+/** Whether the SDK documents dependency tracking for flows of this type. */
+export function dependencyTrackingDocumented(type: string): boolean {
+  return DOCUMENTED_FLOW_OBJECT_TYPES.has(flowObjectType(type))
+}
+
 /** What a published flow version uses (all pages), optionally only some resource types. */
 export function consumedResources(
   client: GenesysClient,
