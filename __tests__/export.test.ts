@@ -649,6 +649,8 @@ describe('changes, filters and faults', () => {
       true
     )
     expect(messages.some(m => /Exporting again \(attempt 2/.test(m))).toBe(true)
+    // Told apart from a failed export by the lookup endpoint (the listing's id filter is deprecated).
+    expect(sim.stats().byEndpoint['GET /api/v2/flows/lookup']).toBe(1)
     expect(messages.filter(m => /Could not read what flow/.test(m))).toEqual([])
     expect(run.manifest.resources.some(r => r.id === gone.id)).toBe(false)
     expect(run.manifest.resources.some(r => r.dependenciesNotRead !== undefined)).toBe(false)

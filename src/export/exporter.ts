@@ -771,11 +771,13 @@ async function exportFailure(
   const changed: string[] = []
   try {
     const current = new Map<string, Flow>()
-    for (let i = 0; i < flows.length; i += 50) {
+    // The lookup endpoint, as the SDK marks the listing's `id` filter deprecated; 25 ids a request,
+    // its default page size, so no page size beyond what it documents is asked for.
+    for (let i = 0; i < flows.length; i += 25) {
       const listed = await client.getAllPages<Flow>(
-        '/api/v2/flows',
-        { id: flows.slice(i, i + 50).map(f => f.id) },
-        { pageSize: 500, endpoint: 'GET /api/v2/flows' }
+        '/api/v2/flows/lookup',
+        { id: flows.slice(i, i + 25).map(f => f.id) },
+        { pageSize: 25, endpoint: 'GET /api/v2/flows/lookup' }
       )
       for (const f of listed) current.set(f.id, f)
     }

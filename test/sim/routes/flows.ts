@@ -1,4 +1,4 @@
-/** Flows and flow export jobs: /api/v2/flows, /api/v2/flows/{flowId}, /api/v2/flows/export/jobs. */
+/** Flows and flow export jobs: /api/v2/flows, /api/v2/flows/lookup, /api/v2/flows/{flowId}, /api/v2/flows/export/jobs. */
 import type { Route, SimCore } from '../core.js'
 import { flowJson } from '../entities.js'
 import {
@@ -73,8 +73,20 @@ function listFlows(core: SimCore, req: SimRequest) {
   return json(200, page)
 }
 
+/** GET /api/v2/flows/lookup: flows by id (`id` repeated, required), deleted ones left out. */
+function lookupFlows(core: SimCore, req: SimRequest) {
+  const ids = new Set(multiParam(req, 'id'))
+  if (ids.size === 0) throw badRequest(req, "Missing the required parameter 'id'.")
+  const hidden = new Set(core.faults().forbiddenFlowIds)
+  const matches = sortedFlows(core, 'id', false).filter(f => ids.has(f.id) && !f.deleted && !hidden.has(f.id))
+  const page = listing(req, matches, { maxPageSize: 100 })
+  page.entities = (page.entities as FlowRecord[]).map(f => flowJson(f, { includeSchemas: false }))
+  return json(200, page)
+}
+
 export const flowRoutes: Route[] = [
   { method: 'GET', template: '/api/v2/flows', kind: 'api', handle: listFlows },
+  { method: 'GET', template: '/api/v2/flows/lookup', kind: 'api', handle: lookupFlows },
   {
     method: 'GET',
     template: '/api/v2/flows/{flowId}',
