@@ -816,7 +816,7 @@ describe('publishSnapshot under faults', () => {
     expect(gh.pulls().find(p => p.number === first.number)!.state).toBe('open')
   })
 
-  test('a PR opened by a concurrent run gets the labels it lacks, but no review request', async () => {
+  test('a PR opened by a concurrent run gets the labels it lacks and the review requests', async () => {
     const { gh, octokit, log } = await setup()
     gh.setFaults({ concurrentPrOnCreate: true })
     const result = await publishSnapshot(
@@ -827,8 +827,24 @@ describe('publishSnapshot under faults', () => {
     expect(result.operation).toBe('updated')
     const open = gh.pulls().filter(p => p.state === 'open')
     expect(open).toHaveLength(1)
-    expect(open[0]).toMatchObject({ labels: ['genesys', 'snapshot'], requested_reviewers: [] })
-    expect(gh.requests().filter(r => r.path.endsWith('/requested_reviewers'))).toEqual([])
+    expect(open[0]).toMatchObject({ labels: ['genesys', 'snapshot'], requested_reviewers: ['alice'] })
+    expect(log.lines.filter(l => l.level === 'warning')).toEqual([])
+  })
+
+  test('a PR whose creation went through but whose answer was lost (502) is found by the retry, with labels and reviewers', async () => {
+    const { gh, octokit, log } = await setup()
+    gh.setFaults({ loseCreateResponse: true })
+    const result = await publishSnapshot(
+      octokit,
+      request(await snapshot(V1), { labels: ['genesys'], reviewers: ['alice', 'bob'] }),
+      log
+    )
+    const open = gh.pulls().filter(p => p.state === 'open')
+    expect(open).toHaveLength(1)
+    expect(result.number).toBe(open[0].number)
+    expect(open[0]).toMatchObject({ labels: ['genesys'], requested_reviewers: ['alice', 'bob'] })
+    const creates = gh.requests().filter(r => r.method === 'POST' && r.path.endsWith('/pulls'))
+    expect(creates.map(r => r.status)).toEqual([502, 422])
     expect(log.lines.filter(l => l.level === 'warning')).toEqual([])
   })
 

@@ -122,6 +122,29 @@ describe('transient GitHub faults end in the clean snapshot', () => {
 
   report.test(
     'github',
+    'Our PR is created but the answer is lost (502), and the retried creation gets 422 "A pull request already exists"',
+    'The snapshot folder on the branch as a clean run leaves it; one PR, found and updated, with the labels and review requests of the inputs; no second PR',
+    async () => {
+      const o = await run({
+        name: 'lost-create-answer',
+        stage: 'merged',
+        ghFaults: { loseCreateResponse: true },
+        inputs: { labels: 'genesys', reviewers: 'alice' }
+      })
+      expect(statuses(o, /^502$/)).toBe(1)
+      expect(statuses(o, /^422$/)).toBe(1)
+      expect(o.run.failure).toBeUndefined()
+      expect(o.after.branchTree).toBe(cleanMerged.after.branchTree)
+      const open = o.after.github.pulls.filter(p => p.state === 'open')
+      expect(open).toHaveLength(1)
+      expect(open[0]).toMatchObject({ labels: ['genesys'], requested_reviewers: ['alice'] })
+      expect(o.run.outputs?.['pull-request-number']).toBe(String(open[0].number))
+      return `PR #${open[0].number} found by the retry, labelled, review asked of alice`
+    }
+  )
+
+  report.test(
+    'github',
     'The PR branch moves under us: another snapshot run pushes while we update it (422 "Reference cannot be updated")',
     SAME,
     async () => {

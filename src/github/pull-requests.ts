@@ -15,6 +15,8 @@ export interface OpenPull extends PullRef {
   title: string
   body: string
   labels: string[]
+  /** Login of whoever opened it. */
+  author?: string
 }
 
 /** GitHub refuses bodies over 65,536 characters. */
@@ -48,7 +50,8 @@ export async function findOpenPull(
           url: pull.html_url,
           title: pull.title,
           body: pull.body ?? '',
-          labels: pull.labels.map(l => l.name)
+          labels: pull.labels.map(l => l.name),
+          author: pull.user?.login
         }
       : undefined
   } catch (error) {
@@ -100,9 +103,9 @@ export interface NewPull {
 export const NO_COMMITS_RETRY_MS = [2000, 4000, 8000]
 
 /**
- * Opens the PR ('created') from a branch that holds commits the base lacks. When another run
- * opened one from the same branch in the meantime (422 "A pull request already exists"), that one
- * is refreshed instead ('updated').
+ * Opens the PR ('created') from a branch that holds commits the base lacks. When one from the same
+ * branch exists by then (422 "A pull request already exists": another run opened it, or a retried
+ * creation whose first answer was lost), that one is refreshed and its reviews asked ('updated').
  */
 export async function openPull(
   octokit: Octokit,
@@ -151,7 +154,11 @@ export async function openPull(
       const existing = await findOpenPull(octokit, repo, pull.branch, pull.base)
       if (existing) {
         log.info(`Pull request #${existing.number} was opened meanwhile; updating it.`)
-        return { pull: await refreshOpenPull(octokit, repo, existing, pull, log), operation: 'updated' }
+        const refreshed = await refreshOpenPull(octokit, repo, existing, pull, log)
+        // Opened seconds ago, by another run or by our own creation whose answer was lost and whose
+        // retry found it: asking for the reviews here makes sure someone did (a repeat is a no-op).
+        await requestReviews(octokit, repo, refreshed, pull.reviewers, existing.author, log)
+        return { pull: refreshed, operation: 'updated' }
       }
     }
     throw describeWriteFailure(

@@ -66,6 +66,11 @@ export interface Faults {
   /** Once: another run opens the same PR just before ours (ours gets 422 "already exists"). */
   concurrentPrOnCreate?: boolean
   /**
+   * Once: our PR is created but the answer is lost (502), as when GitHub's front end gives up on a
+   * write that went through; a retry of the creation then gets 422 "already exists".
+   */
+  loseCreateResponse?: boolean
+  /**
    * Once: a push to the branch while we update it (422 "Reference cannot be updated"): someone's
    * CONCURRENT.md at the root (true), or a file at the given path (another run's snapshot).
    */
@@ -598,6 +603,14 @@ export async function startGitHubStandIn(options: StandInOptions = {}): Promise<
         body: (body.body as string | undefined) ?? null,
         draft: body.draft === true
       })
+      if (faults.loseCreateResponse) {
+        faults.loseCreateResponse = false
+        return {
+          status: 502,
+          body: '<html><body><h1>Unicorn!</h1><p>No server is currently available to service your request.</p></body></html>',
+          headers: { 'content-type': 'text/html' }
+        }
+      }
       return pullReply(pr, 201)
     },
 
