@@ -737,6 +737,61 @@ describe('changes, filters and faults', () => {
     }
   })
 
+  test('name globs that pick no flow stop a run that would drop the committed flows, and warn otherwise', async () => {
+    const workspace = newWorkspace()
+    const first = await snapshot(sim, workspace)
+    const committedFlows = first.manifest.resources.filter(r => r.kind === 'flow').length
+    expect(committedFlows).toBeGreaterThan(0)
+    const before = await treeOf(path.join(workspace, 'genesys'))
+
+    // A typo in the only glob: every committed flow would read as deleted.
+    sim.resetStats()
+    const typo = await runInProcess({
+      sim,
+      clock: sim.clock,
+      workspace,
+      inputs: { include: 'Mian IVR*' },
+      label: 'export'
+    })
+    expect(typo.failure).toBe(
+      `Input 'include': the filters (include: 'Mian IVR*') pick none of the org's ${sim.org.flows.filter(f => !f.deleted).length} flows, so the snapshot would drop all ${committedFlows} committed flows. Check the globs for a typo (each matches a whole flow name, case-insensitively; * is any run of characters, ? one character). Nothing was changed.`
+    )
+    expect(await treeOf(path.join(workspace, 'genesys'))).toEqual(before)
+    expect(sim.stats().byEndpoint['POST /api/v2/flows/export/jobs']).toBeUndefined()
+
+    // So does an exclude that takes everything.
+    const all = await runInProcess({
+      sim,
+      clock: sim.clock,
+      workspace,
+      inputs: { exclude: '*' },
+      label: 'export'
+    })
+    expect(all.failure).toMatch(/^Input 'exclude': the filters \(exclude: '\*'\) pick none/)
+
+    // One glob of several matching nothing is a warning; the others still pick their flows.
+    const name = sim.org.flows.find(f => !f.deleted && f.publishedVersion && !/[,\n]/.test(f.name))!.name
+    const partial = await snapshot(sim, newWorkspace(), { include: `${name}, Mian IVR*` })
+    expect(partial.manifest.resources.some(r => r.kind === 'flow' && r.name === name)).toBe(true)
+    expect(partial.lines.filter(l => l.level === 'warning' && /^Input 'include'/.test(l.message))).toEqual([
+      expect.objectContaining({
+        message: "Input 'include': 'Mian IVR*' matches none of the org's flows; check it for a typo."
+      })
+    ])
+
+    // Nothing committed, nothing to lose: a warning, and a snapshot without flows.
+    const fresh = await snapshot(sim, newWorkspace(), { include: 'Mian IVR*' })
+    expect(fresh.failure).toBeUndefined()
+    expect(fresh.manifest.resources).toEqual([])
+    expect(
+      fresh.lines.some(
+        l =>
+          l.level === 'warning' &&
+          /pick none of the org's \d+ flows: the snapshot holds no flows/.test(l.message)
+      )
+    ).toBe(true)
+  })
+
   test('a forbidden queue is unresolved with the reason, and the run goes on', async () => {
     const queue = sim.org.queues.find(q =>
       sim.org.flows.some(f => !f.deleted && f.publishedVersion && f.deps.queues.includes(q.id))

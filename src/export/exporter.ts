@@ -7,6 +7,7 @@ import { mapLimit } from '../common/concurrency.js'
 import type { Log } from '../common/log.js'
 import type { DependencyKind } from '../inputs.js'
 import type { GenesysClient } from '../genesys/client.js'
+import { InputError } from '../common/errors.js'
 import { GenesysApiError } from '../genesys/errors.js'
 import {
   consumedResources,
@@ -37,7 +38,7 @@ import {
 } from '../snapshot/model.js'
 import { Batcher } from './batcher.js'
 import { DataActionReader } from './data-actions.js'
-import { flowMatcher } from './filters.js'
+import { describeFilters, flowMatcher, reviewFilters } from './filters.js'
 import { committedFileNames, folderOf, settledFlowPaths, type FolderNames } from './flow-paths.js'
 import { indexDoubt, indexReady } from './index-doubt.js'
 import { dependencyRef, queueReferences } from './references.js'
@@ -185,6 +186,7 @@ export async function exportOrg(
   log.info(`${roots.length} flows match the filters; ${skipped.length} of them were never published`)
 
   const previous = indexPrevious(options)
+  checkFilters(options, allFlows, previous, warn)
   const nodes = new Map<ResourceRef, Node>()
   const unresolved = new Map<ResourceRef, { reason: string; name?: string }>()
   const previousFiles = new Map<ResourceRef, ManifestResource>()
@@ -662,6 +664,37 @@ interface PreviousIndex {
   unresolvedFrom: Map<ResourceRef, UnresolvedReference[]>
   /** Whether the previous manifest's dependsOn edges cover the kinds exported now. */
   sameDependencies: boolean
+}
+
+/**
+ * Name globs that pick no flow are most likely typos. When `include`/`exclude` leave none of the
+ * flows of the picked types while flows are committed, the snapshot would report every one of them
+ * deleted, so the run stops before exporting; an include glob that matches nothing is a warning.
+ * No flows of the picked types at all is the org's state, not a typo: a warning.
+ */
+function checkFilters(
+  options: ExportOptions,
+  flows: Flow[],
+  previous: PreviousIndex,
+  warn: (message: string) => void
+): void {
+  if (options.flowTypes.length + options.include.length + options.exclude.length === 0) return
+  const review = reviewFilters(options, flows)
+  const types = options.flowTypes.length > 0 ? ` of the types in flow-types` : ''
+  if (review.picked > 0) {
+    for (const glob of review.unmatchedIncludes)
+      warn(`Input 'include': '${glob}' matches none of the org's flows${types}; check it for a typo.`)
+    return
+  }
+  const what = `the filters (${describeFilters(options)}) pick none of the org's ${flows.length} flows`
+  const committed = [...previous.resources.values()].filter(r => r.kind === 'flow').length
+  if (review.ofTypes > 0 && committed > 0) {
+    throw new InputError(
+      options.include.length > 0 ? 'include' : 'exclude',
+      `${what}, so the snapshot would drop all ${committed} committed flows. Check the globs for a typo (each matches a whole flow name, case-insensitively; * is any run of characters, ? one character). Nothing was changed.`
+    )
+  }
+  warn(`${what[0].toUpperCase()}${what.slice(1)}: the snapshot holds no flows.`)
 }
 
 function indexPrevious(options: ExportOptions): PreviousIndex {

@@ -1,4 +1,4 @@
-import { flowMatcher, globToRegExp } from './filters.js'
+import { describeFilters, flowMatcher, globToRegExp, reviewFilters } from './filters.js'
 
 describe('globToRegExp', () => {
   test('* and ? match runs and single characters, whole name, case-insensitively', () => {
@@ -42,5 +42,45 @@ describe('flowMatcher', () => {
     expect(pick({ flowTypes: ['inboundcall'], include: [], exclude: ['test*'] })).toEqual([
       'inboundcall/Main IVR'
     ])
+  })
+})
+
+describe('reviewFilters', () => {
+  const flows = [
+    { name: 'Main IVR', type: 'inboundcall' },
+    { name: 'Support', type: 'inqueuecall' },
+    { name: 'Shared module', type: 'commonmodule' }
+  ]
+
+  test('counts the flows of the picked types and the picked ones, and names include globs that match none', () => {
+    expect(reviewFilters({ flowTypes: [], include: ['Main*', 'Mian*'], exclude: [] }, flows)).toEqual({
+      ofTypes: 3,
+      picked: 1,
+      unmatchedIncludes: ['Mian*']
+    })
+  })
+
+  test('an include glob matching only flows of other types matches none', () => {
+    expect(reviewFilters({ flowTypes: ['inqueuecall'], include: ['Main*'], exclude: [] }, flows)).toEqual({
+      ofTypes: 1,
+      picked: 0,
+      unmatchedIncludes: ['Main*']
+    })
+  })
+
+  test('an exclude that takes everything leaves nothing picked', () => {
+    expect(reviewFilters({ flowTypes: [], include: [], exclude: ['*'] }, flows)).toEqual({
+      ofTypes: 3,
+      picked: 0,
+      unmatchedIncludes: []
+    })
+  })
+})
+
+describe('describeFilters', () => {
+  test('names the filter inputs that are set', () => {
+    expect(describeFilters({ flowTypes: ['bot', 'inboundcall'], include: [], exclude: ['Test*'] })).toBe(
+      "flow-types: 'bot, inboundcall'; exclude: 'Test*'"
+    )
   })
 })

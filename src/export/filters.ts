@@ -29,3 +29,39 @@ export function flowMatcher(filter: FlowFilter): (flow: { name: string; type: st
     return !exclude.some(re => re.test(flow.name))
   }
 }
+
+export interface FilterReview {
+  /** How many of the listed flows are of the picked types (all, without `flow-types`). */
+  ofTypes: number
+  /** How many of the listed flows the filters pick (published or not). */
+  picked: number
+  /** `include` globs that match no flow of the picked types: most likely typos. */
+  unmatchedIncludes: string[]
+}
+
+/** What the filters make of the org's listing, to catch a filter that silently picks nothing. */
+export function reviewFilters(
+  filter: FlowFilter,
+  flows: readonly { name: string; type: string }[]
+): FilterReview {
+  const matches = flowMatcher(filter)
+  const ofTypes = flowMatcher({ flowTypes: filter.flowTypes, include: [], exclude: [] })
+  const typed = flows.filter(ofTypes)
+  return {
+    ofTypes: typed.length,
+    picked: flows.filter(matches).length,
+    unmatchedIncludes: filter.include.filter(glob => {
+      const re = globToRegExp(glob)
+      return !typed.some(f => re.test(f.name))
+    })
+  }
+}
+
+/** The filter inputs that are set, for messages: `include: 'Main*'; exclude: 'Test*'`. */
+export function describeFilters(filter: FlowFilter): string {
+  const parts: string[] = []
+  if (filter.flowTypes.length > 0) parts.push(`flow-types: '${filter.flowTypes.join(', ')}'`)
+  if (filter.include.length > 0) parts.push(`include: '${filter.include.join(', ')}'`)
+  if (filter.exclude.length > 0) parts.push(`exclude: '${filter.exclude.join(', ')}'`)
+  return parts.join('; ')
+}
