@@ -1,7 +1,7 @@
 // run() as the bundle runs it, in-process: inputs from INPUT_* variables, outputs to the GITHUB_OUTPUT
 // file through @actions/core, the step's result in process.exitCode; Genesys is the simulated org.
 // Every output the contract lists is set, also when the step fails.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { VirtualClock } from '../src/common/clock.js'
@@ -155,6 +155,24 @@ describe('run() sets every output', () => {
     expect(r.exitCode).toBe(1)
     expect(r.names).toEqual(OUTPUT_NAMES)
     expect(r.outputs).toEqual({ ...NOTHING_CHANGED, requests: '0', manifest: '' })
+  })
+
+  test('when a link in the path leads out of the workspace: before any request, nothing written there', async () => {
+    const outside = path.join(dir, 'outside')
+    await mkdir(outside, { recursive: true })
+    // runAction's next workspace, with a committed link in it.
+    const workspace = path.join(dir, `ws-${cases + 1}`)
+    await mkdir(workspace, { recursive: true })
+    await symlink(outside, path.join(workspace, 'cfg'))
+    const before = sim.stats().total
+    const r = await runAction({ path: 'cfg/genesys' })
+    expect(r.exitCode).toBe(1)
+    expect(r.stdout).toContain(
+      `::error::The path input's folder leads out of the workspace: cfg resolves to ${outside} through a symbolic link.`
+    )
+    expect(sim.stats().total).toBe(before)
+    expect(await readdir(outside)).toEqual([])
+    expect(r.names).toEqual(OUTPUT_NAMES)
   })
 
   test('when login fails (wrong client secret): the one login request', async () => {

@@ -107,7 +107,9 @@ function parseSnapshotPath(value: string, workspace: string): { rel: string; abs
       `'${raw}' is not a folder inside the repository; give one such as 'genesys' or 'config/genesys'.`
     )
   }
-  if (normalized.split('/').some(seg => seg === '.git')) {
+  // Any case (case-insensitive file systems, and git refuses such paths anyway) and the short name
+  // Windows gives .git.
+  if (normalized.split('/').some(seg => /^(\.git|git~\d+)$/i.test(seg))) {
     throw new InputError('path', `'${raw}' points into .git; choose another folder.`)
   }
   return { rel: normalized, abs: path.resolve(workspace, normalized) }

@@ -6,8 +6,9 @@ import type { Inputs } from './inputs.js'
 import type { GenesysClient } from './genesys/client.js'
 import { exportOrg, FlowsChangedError, type ExportOptions, type ExportResult } from './export/exporter.js'
 import { readCurrentSnapshot, folderView } from './snapshot/read.js'
-import { recoverInterruptedRun, SnapshotStaging } from './snapshot/staging.js'
+import { checkInsideWorkspace, recoverInterruptedRun, SnapshotStaging } from './snapshot/staging.js'
 import { validateSnapshot } from './snapshot/validate.js'
+import { cleartextWarnings } from './genesys/regions.js'
 import { MANIFEST_FILE, type Manifest, type ResourceKind } from './snapshot/model.js'
 import { computeChanges, type ChangeSet } from './report/changes.js'
 import {
@@ -190,7 +191,9 @@ async function runExport(inputs: Inputs, edges: PipelineEdges, outputs: Outputs)
   const started = clock.now()
   const client = edges.genesys(inputs)
   try {
+    await checkInsideWorkspace(inputs.snapshotDir, inputs.workspace)
     const org = await log.group('Connecting to Genesys Cloud', async () => {
+      for (const message of cleartextWarnings(inputs.hosts!)) log.warning(message)
       const me = await client.verify()
       log.info(`Logged in to ${me.orgName} (${me.orgId}) at ${inputs.hosts!.apiUrl}`)
       return me

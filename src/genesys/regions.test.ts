@@ -1,5 +1,5 @@
 import { InputError } from '../common/errors.js'
-import { REGION_DOMAINS, regionDomain, resolveHosts } from './regions.js'
+import { cleartextWarnings, REGION_DOMAINS, regionDomain, resolveHosts } from './regions.js'
 
 describe('resolveHosts', () => {
   it('maps every region name and domain to api. and login. hosts', () => {
@@ -48,5 +48,49 @@ describe('resolveHosts', () => {
     expect(() => resolveHosts({ region: '', apiUrl: 'https://u:p@h', loginUrl: '' })).toThrow(/credentials/)
     expect(() => resolveHosts({ region: '', apiUrl: 'https://h/?x=1', loginUrl: '' })).toThrow(/query/)
     expect(() => resolveHosts({ region: '', apiUrl: 'ftp://h', loginUrl: '' })).toThrow(/https/)
+  })
+
+  it('repeats neither credentials nor a query in a refusal', () => {
+    const refusal = (apiUrl: string) => {
+      try {
+        resolveHosts({ region: '', apiUrl, loginUrl: '' })
+      } catch (error) {
+        return (error as Error).message
+      }
+      throw new Error('not refused')
+    }
+    expect(refusal('ftp://user:pw@host/x')).toBe(
+      "Input 'api-url': must not carry credentials; use client-id and client-secret."
+    )
+    expect(refusal('https://host/v1?token=abc#frag')).toBe(
+      "Input 'api-url': 'https://host/v1' must not have a query or fragment."
+    )
+    expect(refusal('ftp://host/x')).toBe(
+      "Input 'api-url': 'ftp://host/x' must use https (or http for a local test server)."
+    )
+  })
+})
+
+describe('cleartextWarnings', () => {
+  const hosts = (apiUrl: string, loginUrl = apiUrl) => resolveHosts({ region: '', apiUrl, loginUrl })
+
+  it('warns once per plain-http origin off this machine', () => {
+    expect(cleartextWarnings(hosts('http://proxy.corp.example:8080'))).toEqual([
+      'http://proxy.corp.example:8080 is plain http: the client secret and access tokens sent to it cross the network unencrypted. Use https in api-url and login-url unless that host is on a network you trust.'
+    ])
+    expect(cleartextWarnings(hosts('https://api.example', 'http://10.0.0.5'))).toHaveLength(1)
+    expect(cleartextWarnings(hosts('http://10.0.0.6', 'http://10.0.0.5'))).toHaveLength(2)
+  })
+
+  it('says nothing for https, loopback or the region defaults', () => {
+    expect(cleartextWarnings(hosts('https://api.example'))).toEqual([])
+    for (const local of [
+      'http://127.0.0.1:8080',
+      'http://localhost:1',
+      'http://[::1]:2',
+      'http://sim.localhost'
+    ])
+      expect(cleartextWarnings(hosts(local))).toEqual([])
+    expect(cleartextWarnings(resolveHosts({ region: 'eu-west-1', apiUrl: '', loginUrl: '' }))).toEqual([])
   })
 })

@@ -36,16 +36,41 @@ function parseBaseUrl(input: string, value: string): string {
   } catch {
     throw new InputError(input, `'${value}' is not a URL; give one such as https://api.mypurecloud.com.`)
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new InputError(input, `'${value}' must use https (or http for a local test server).`)
-  }
+  // Credentials first, and the value repeated without its query: what a refusal says goes into the
+  // log and the job summary.
   if (url.username || url.password) {
     throw new InputError(input, 'must not carry credentials; use client-id and client-secret.')
   }
+  const shown = `${url.protocol}//${url.host}${url.pathname}`
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new InputError(input, `'${shown}' must use https (or http for a local test server).`)
+  }
   if (url.search || url.hash) {
-    throw new InputError(input, `'${value}' must not have a query or fragment.`)
+    throw new InputError(input, `'${shown}' must not have a query or fragment.`)
   }
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`
+}
+
+/** Loopback hosts, where plain http never leaves the machine. */
+function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase()
+  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\./.test(host)
+}
+
+/**
+ * Warnings for base URLs that carry the client secret (login) or access tokens (API) in clear text:
+ * plain http to a host other than this machine. Not refused: a proxy on a trusted network may be meant.
+ */
+export function cleartextWarnings(hosts: GenesysHosts): string[] {
+  const origins = new Set<string>()
+  for (const value of [hosts.loginUrl, hosts.apiUrl]) {
+    const url = new URL(value)
+    if (url.protocol === 'http:' && !isLoopback(url.hostname)) origins.add(url.origin)
+  }
+  return [...origins].map(
+    origin =>
+      `${origin} is plain http: the client secret and access tokens sent to it cross the network unencrypted. Use https in api-url and login-url unless that host is on a network you trust.`
+  )
 }
 
 /**

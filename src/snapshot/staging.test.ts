@@ -15,7 +15,7 @@ import path from 'node:path'
 import { Readable } from 'node:stream'
 import { memoryLog } from '../common/log.js'
 import { buildManifest, serializeManifest, sha256Hex } from './manifest.js'
-import { SnapshotStaging } from './staging.js'
+import { checkInsideWorkspace, SnapshotStaging } from './staging.js'
 import { readCurrentSnapshot } from './read.js'
 
 let work: string
@@ -273,5 +273,35 @@ describe('SnapshotStaging', () => {
     mkdirSync(path.join(work, 'real'))
     symlinkSync(path.join(work, 'real'), snap)
     await expect(SnapshotStaging.create(snap)).rejects.toThrow(/symbolic link/)
+  })
+})
+
+describe('checkInsideWorkspace', () => {
+  let root: string
+  beforeEach(() => {
+    root = mkdtempSync(path.join(tmpdir(), 'inside-test-'))
+    mkdirSync(path.join(root, 'ws', 'real'), { recursive: true })
+    mkdirSync(path.join(root, 'outside', 'sub'), { recursive: true })
+  })
+  afterEach(() => rmSync(root, { recursive: true, force: true }))
+  const ws = () => path.join(root, 'ws')
+
+  test('refuses a folder a parent link places outside the workspace, naming the link', async () => {
+    symlinkSync(path.join(root, 'outside'), path.join(ws(), 'cfg'))
+    await expect(checkInsideWorkspace(path.join(ws(), 'cfg', 'genesys'), ws())).rejects.toThrow(
+      `The path input's folder leads out of the workspace: cfg resolves to ${path.join(root, 'outside')} through a symbolic link. Point path at a folder inside the repository.`
+    )
+    // Deeper, through a folder that exists beyond the link.
+    await expect(checkInsideWorkspace(path.join(ws(), 'cfg', 'sub', 'x', 'genesys'), ws())).rejects.toThrow(
+      /cfg\/sub resolves to .*outside.sub through a symbolic link/
+    )
+  })
+
+  test('takes folders that do not exist yet, real ones, and links that stay inside', async () => {
+    await checkInsideWorkspace(path.join(ws(), 'genesys'), ws())
+    await checkInsideWorkspace(path.join(ws(), 'a', 'b', 'genesys'), ws())
+    await checkInsideWorkspace(path.join(ws(), 'real', 'genesys'), ws())
+    symlinkSync(path.join(ws(), 'real'), path.join(ws(), 'alias'))
+    await checkInsideWorkspace(path.join(ws(), 'alias', 'genesys'), ws())
   })
 })

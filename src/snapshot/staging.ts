@@ -15,6 +15,7 @@ import {
   mkdtemp,
   readdir,
   readlink,
+  realpath,
   rename,
   rm,
   stat,
@@ -71,6 +72,41 @@ const REFUSALS: Record<Extract<Located, { refused: unknown }>['refused'], string
   'not a regular file': 'not a regular file',
   // A folder on the way may be a link out of the snapshot; a file reached that way is not the snapshot's.
   'outside the folder': 'it resolves outside the folder'
+}
+
+/**
+ * Refuses a snapshot folder that a symbolic link in one of its parent folders places outside the
+ * workspace: the run would write there. (A link at the folder itself is refused when staging starts.)
+ */
+export async function checkInsideWorkspace(snapshotDir: string, workspace: string): Promise<void> {
+  let root: string
+  try {
+    root = await realpath(workspace)
+  } catch (error) {
+    // No workspace yet: no link in it either (the run creates the folders).
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
+    throw error
+  }
+  // The deepest part of the path that exists decides where the rest would be created.
+  let existing = path.dirname(path.resolve(snapshotDir))
+  let real: string
+  for (;;) {
+    try {
+      real = await realpath(existing)
+      break
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error
+      if (path.dirname(existing) === existing) return
+      existing = path.dirname(existing)
+    }
+  }
+  const rel = path.relative(root, real)
+  if (rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))) return
+  const shown = path.relative(path.resolve(workspace), existing).split(path.sep).join('/')
+  throw new Error(
+    `The path input's folder leads out of the workspace: ${shown} resolves to ${real} through a symbolic link. Point path at a folder inside the repository.`
+  )
 }
 
 /**
