@@ -15,7 +15,7 @@ import {
   type ResourceRef,
   type UnresolvedReference
 } from './model.js'
-import { fileNameFits } from './names.js'
+import { fileNameFits, foldName } from './names.js'
 
 export const RESOURCE_KINDS: readonly ResourceKind[] = ['flow', 'queue', 'skill', 'data-action']
 
@@ -472,7 +472,7 @@ export function parseManifest(text: string): { manifest?: Manifest; problems: Ma
     if (i > 0 && compareResources(resources[i - 1], r) > 0) {
       problem(`${ref} is out of order: resources are sorted by kind, then id`, ['resources', i])
     }
-    const folded = r.path.toLowerCase()
+    const folded = foldName(r.path)
     const other = paths.get(folded)
     if (other !== undefined) {
       problem(`${ref}: path "${r.path}" is also used by ${other} (compared case-insensitively)`, [

@@ -161,6 +161,18 @@ describe('assignFileNames', () => {
     expect(new Set([...names.values()].map(foldName)).size).toBe(3)
   })
 
+  test('capital sharp s folds as ß and ss do: such names collide and take suffixes', () => {
+    expect(foldName('GROẞKUNDEN')).toBe(foldName('Großkunden'))
+    expect(foldName('Großkunden')).toBe(foldName('GROSSKUNDEN'))
+    const names = assignFileNames([
+      { id: uuid(1), name: 'GROẞKUNDEN' },
+      { id: uuid(2), name: 'Großkunden' }
+    ])
+    expect(new Set([...names.values()].map(foldName)).size).toBe(2)
+    // Colliding names all take their suffix, whatever the order.
+    expect([...names.values()].every(n => n.includes('__'))).toBe(true)
+  })
+
   test('refuses duplicate ids and odd extensions', () => {
     expect(() =>
       assignFileNames([

@@ -101,10 +101,13 @@ export function safeBaseName(name: string): string {
   return sanitize(name).base
 }
 
-/** Per-code-point case folding (no context rules such as the final sigma), then NFC. */
+/**
+ * Per-code-point case folding (no context rules such as the final sigma), then NFC. Lower case
+ * first, so capital sharp s (ẞ) folds as ß does, to ss: upper-then-lower alone kept ẞ apart from ß.
+ */
 export function foldName(s: string): string {
   let out = ''
-  for (const ch of s) out += ch.toUpperCase().toLowerCase()
+  for (const ch of s) out += ch.toLowerCase().toUpperCase().toLowerCase()
   return out.normalize('NFC')
 }
 

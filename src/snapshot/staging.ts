@@ -26,6 +26,7 @@ import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { silentLog, type Log } from '../common/log.js'
 import { hashFile, pathProblem } from './manifest.js'
+import { foldName } from './names.js'
 import { KIND_FOLDERS, MANIFEST_FILE, type Manifest } from './model.js'
 import { locateInside, readCurrentSnapshot, type Located } from './read.js'
 
@@ -196,7 +197,8 @@ export class SnapshotStaging {
   private async prepare(relPath: string): Promise<string> {
     this.ensureOpen()
     const full = this.resolveInside(this.dir, relPath)
-    const folded = relPath.toLowerCase()
+    // The folding file names are made unique by (names.ts), so a name they let through is never refused here.
+    const folded = foldName(relPath)
     const earlier = this.written.get(folded)
     if (earlier !== undefined && earlier !== relPath) {
       throw new Error(
@@ -243,7 +245,7 @@ export class SnapshotStaging {
       // created again, empty, after the removal.
       if (!out.closed) await new Promise<void>(resolve => out.once('close', () => resolve()))
       await rm(full, { force: true })
-      this.written.delete(relPath.toLowerCase())
+      this.written.delete(foldName(relPath))
       throw error
     }
     return { sha256: hash.digest('hex'), size }
