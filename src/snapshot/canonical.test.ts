@@ -59,6 +59,16 @@ const queue = {
 }
 
 describe('canonicalYaml', () => {
+  test('keeps a key named __proto__ (a JSON Schema property) as data, and it reads back', () => {
+    const action = JSON.parse(
+      '{"name":"x","contract":{"input":{"inputSchema":{"properties":{"__proto__":{"type":"string"},"a":{"type":"number"}}}}}}'
+    )
+    const text = canonicalYaml('data-action', action)
+    expect(text).toContain('__proto__:')
+    const back = parse(text) as { contract: { input: { inputSchema: { properties: object } } } }
+    expect(Object.keys(back.contract.input.inputSchema.properties)).toEqual(['__proto__', 'a'])
+  })
+
   test('drops run-varying queue fields at every level and keeps configuration', () => {
     const value = canonicalValue('queue', queue) as Record<string, unknown>
     const text = canonicalYaml('queue', queue)

@@ -147,7 +147,14 @@ function normalize(value: unknown, path: string[], rules: Rules, opaque: boolean
       if (!opaque && (VOLATILE_EVERYWHERE.has(key) || rules.volatile.some(p => matches(p, childPath))))
         continue
       const childOpaque = opaque || rules.opaque.some(p => startsWith(p, childPath))
-      out[key] = normalize(child, childPath, rules, childOpaque)
+      // Defined, not assigned: a key named __proto__ (JSON.parse keeps it as data, e.g. a JSON
+      // Schema property) would otherwise set the prototype and vanish from the file.
+      Object.defineProperty(out, key, {
+        value: normalize(child, childPath, rules, childOpaque),
+        enumerable: true,
+        writable: true,
+        configurable: true
+      })
     }
     return out
   }
