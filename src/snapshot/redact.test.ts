@@ -26,6 +26,64 @@ const BASIC = Buffer.from('svc-user:' + SECRET).toString('base64')
 const JWT =
   'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c'
 
+// Forms a review found left in place, each in the field it was found in.
+const MISSED: [string, string, string, string][] = [
+  [
+    'requestUrlTemplate',
+    'https://mytoken1234567890abcdef@api.example.com/v1',
+    `https://${REDACTED}@api.example.com/v1`,
+    'token as the user of a URL'
+  ],
+  [
+    'requestUrlTemplate',
+    'https://sk_test_abc123:@api.stripe.com/v1/charges',
+    `https://${REDACTED}:@api.stripe.com/v1/charges`,
+    'token as the user of a URL'
+  ],
+  [
+    'requestUrlTemplate',
+    'https://myfunc.azurewebsites.net/api/x?code=AbCdEf123==',
+    `https://myfunc.azurewebsites.net/api/x?code=${REDACTED}`,
+    'parameter "code" (Azure Functions key)'
+  ],
+  [
+    'requestUrlTemplate',
+    'https://api.io/v1?return=https://x/cb?access_token=abc',
+    `https://api.io/v1?return=https://x/cb?access_token=${REDACTED}`,
+    'parameter "access_token"'
+  ],
+  [
+    'requestTemplate',
+    '<wsse:Password>S3cretPassw0rd</wsse:Password>',
+    `<wsse:Password>${REDACTED}</wsse:Password>`,
+    'XML element "wsse:Password"'
+  ],
+  [
+    'requestTemplate',
+    '<wsse:Password Type="#PasswordText" >S3cretPassw0rd</wsse:Password >',
+    `<wsse:Password Type="#PasswordText" >${REDACTED}</wsse:Password >`,
+    'XML element "wsse:Password"'
+  ],
+  [
+    'requestTemplate',
+    '#set($apiKey = "AbCdEf1234567890")',
+    `#set($apiKey = "${REDACTED}")`,
+    'Velocity variable "$apiKey"'
+  ],
+  [
+    'requestTemplate',
+    "#set( $!{creds.client_secret} = 'AbCdEf1234567890' )",
+    `#set( $!{creds.client_secret} = '${REDACTED}' )`,
+    'Velocity variable "$creds.client_secret"'
+  ],
+  [
+    'requestTemplate',
+    '{"auth": {"user": "svc", "pass": "S3cretPass"}}',
+    `{"auth": {"user": "svc", "pass": "${REDACTED}"}}`,
+    'JSON field "pass"'
+  ]
+]
+
 describe('redactDataAction', () => {
   test.each([
     ['Authorization', `Bearer ${SECRET}`, `Bearer ${REDACTED}`],
@@ -157,6 +215,47 @@ describe('redactDataAction', () => {
     expect(redact({ requestTemplate: template }).redactions).toEqual([])
   })
 
+  test.each(MISSED)('redacts %s: %s', (field, raw, expected, reason) => {
+    const { value, redactions } = redact({ [field]: raw })
+    expect(value.config.request[field]).toBe(expected)
+    expect(redactions).toEqual([{ path: `config.request.${field}`, reason }])
+    // Idempotent: the output is a fixed point, byte for byte.
+    const again = redactDataAction(value)
+    expect(again.redactions).toEqual([])
+    expect(canonicalYaml('data-action', again.value)).toBe(canonicalYaml('data-action', value))
+  })
+
+  test.each([
+    ['requestUrlTemplate', 'https://api.example.com/v1?code=${input.code}'],
+    ['requestUrlTemplate', 'https://api.example.com/v1/countries?code=US&currency=EUR'],
+    ['requestUrlTemplate', 'https://user@api.example.com/v1'],
+    ['requestUrlTemplate', 'https://svc-account@api.example.com/v1'],
+    ['requestUrlTemplate', 'https://${credentials.token}@api.example.com/v1'],
+    ['requestUrlTemplate', 'https://svc-user-01:${credentials.password}@api.example.com/v1'],
+    ['requestUrlTemplate', 'https://api.io/v1?return=https://x/cb?state=AbCdEf123456'],
+    ['requestTemplate', 'grant_type=authorization_code&code=AbCdEf123456&redirect_uri=${input.cb}'],
+    ['requestTemplate', '<wsse:Password>$!{credentials.password}</wsse:Password>'],
+    ['requestTemplate', '<wsse:Username>svc-user-01</wsse:Username><Code>AbCdEf123456</Code>'],
+    ['requestTemplate', '<ds:Signature><ds:SignatureValue>x</ds:SignatureValue></ds:Signature>'],
+    ['requestTemplate', '#set($apiKey = "${input.apiKey}")'],
+    ['requestTemplate', '#set($tokenType = "Bearer")'],
+    ['requestTemplate', '{"bypass": "AbCdEf123456", "passenger": "J. Smith 12"}']
+  ])('leaves the near miss %s: %s alone', (field, raw) => {
+    const { value, redactions } = redact({ [field]: raw })
+    expect(value.config.request[field]).toBe(raw)
+    expect(redactions).toEqual([])
+    expect(findUnredactedCredentials(canonicalYaml('data-action', value))).toEqual([])
+  })
+
+  test('a ? inside a value that starts no parameter stays part of the value', () => {
+    const { value } = redact({
+      requestUrlTemplate: `https://h.example/x?token=${SECRET}?v2&a=1`,
+      requestTemplate: `username=svc&password=hun?ter2&scope=read`
+    })
+    expect(value.config.request.requestUrlTemplate).toBe(`https://h.example/x?token=${REDACTED}&a=1`)
+    expect(value.config.request.requestTemplate).toBe(`username=svc&password=${REDACTED}&scope=read`)
+  })
+
   test('does not touch the input and finds nothing more in its own output', () => {
     const input = action({
       headers: { Authorization: `Bearer ${SECRET}` },
@@ -210,8 +309,17 @@ describe('redactDataAction', () => {
       literal.map(s => `Basic ${Buffer.from('u:' + s).toString('base64')}`)
     )
     const url = fc
-      .tuple(literal, literal, fc.constantFrom('api_key', 'token', 'sig', 'q'))
-      .map(([p, v, name]) => `https://user:${p}@host.example/x?${name}=${v}&a=\${input.a}`)
+      .tuple(
+        literal,
+        literal,
+        fc.constantFrom('api_key', 'token', 'sig', 'q', 'code'),
+        fc.constantFrom('user:', '', ':')
+      )
+      .map(([p, v, name, user]) => {
+        // user:p@ (a password), p@ and p:@ (a token as the user)
+        const userinfo = user === ':' ? `${p}:` : `${user}${p}`
+        return `https://${userinfo}@host.example/x?r=https://y/cb?${name}=${v}&a=\${input.a}`
+      })
     fc.assert(
       fc.property(fc.dictionary(headerName, headerValue), url, (headers, requestUrlTemplate) => {
         const { value } = redactDataAction(action({ headers, requestUrlTemplate }))
@@ -252,6 +360,16 @@ describe('findUnredactedCredentials', () => {
       })
     ).value
     expect(findUnredactedCredentials(canonicalYaml('data-action', redacted))).toEqual([])
+  })
+
+  test.each(MISSED)('flags %s: %s, and passes it once redacted', (field, raw, _expected, reason) => {
+    const file = canonicalYaml('data-action', action({ [field]: raw }))
+    const line = file.split('\n').findIndex(l => l.includes(field)) + 1
+    expect(findUnredactedCredentials(file)).toEqual([
+      { line, message: `${reason} at config.request.${field}` }
+    ])
+    const redacted = canonicalYaml('data-action', redactDataAction(action({ [field]: raw })).value)
+    expect(findUnredactedCredentials(redacted)).toEqual([])
   })
 
   test('text that is not YAML is still scanned line by line', () => {

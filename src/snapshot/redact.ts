@@ -85,12 +85,14 @@ const PARAM_SUFFIXES = [
 
 /**
  * Parameter and JSON field names whose values are credentials: api_key, access_token, client_secret,
- * password, sig, ... The bare name `key` counts in query strings (Google-style `?key=`), not as a JSON
- * field, where it is far more often a plain word.
+ * password, pass, sig, ... The bare name `key` counts in query strings (Google-style `?key=`), not as a
+ * JSON field, where it is far more often a plain word. The same names mark XML elements and Velocity
+ * variables that hold credentials.
  */
 export function isCredentialParam(name: string, bareKey: boolean): boolean {
   const n = normalizeName(name)
-  if (n === 'sig' || n === 'auth' || n === 'authorization') return true
+  // `pass` only as the whole name: as a suffix it would catch bypass, compass, firstpass.
+  if (n === 'sig' || n === 'auth' || n === 'authorization' || n === 'pass') return true
   if (bareKey && n === 'key') return true
   return PARAM_SUFFIXES.some(s => n.endsWith(s))
 }
@@ -120,6 +122,23 @@ function looksLikeToken(t: string): boolean {
   const digit = /\d/.test(t)
   const mixed = /[a-z]/.test(t) && /[A-Z]/.test(t)
   return digit || mixed || /[-._~+/]/.test(t)
+}
+
+/**
+ * A literal that is a token rather than a word or a name: 8+ characters with a digit or mixed case
+ * (punctuation alone does not count, so user names like svc-account or john.smith stay readable).
+ * Used where the name alone does not say "credential": a URL's user part, Azure's `?code=`.
+ */
+function hasTokenLiteral(value: string): boolean {
+  return stripReferences(value)
+    .split(/\s+/)
+    .some(t => t.length >= 8 && (/\d/.test(t) || (/[a-z]/.test(t) && /[A-Z]/.test(t))))
+}
+
+/** True when `s[index]` is inside a URL's query string: a `?` comes before it in the same word. */
+function inUrlQuery(s: string, index: number): boolean {
+  for (let i = index; i >= 0 && !/[\s"'<>]/.test(s[i]); i--) if (s[i] === '?') return true
+  return false
 }
 
 /** Basic credentials are base64 of "user:password": decode to be sure, so prose ("Basic setup") never counts. */
@@ -152,23 +171,37 @@ export function scanString(s: string): Finding[] {
     if (end > start) found.push({ start, end, reason })
   }
 
-  // user:password@ in a URL.
+  // user:password@ in a URL, or a token as the user with no password (token@, token:@), which is
+  // how GitHub, Stripe and others take a key in Basic auth.
   for (const m of s.matchAll(/\b[a-z][a-z0-9+.-]*:\/\/([^\s/?#@"'<>]+)@/gi)) {
     const userinfo = m[1]
+    const at = m.index + m[0].indexOf(userinfo)
     const colon = userinfo.indexOf(':')
-    if (colon < 0) continue
-    const password = userinfo.slice(colon + 1)
+    const password = colon < 0 ? '' : userinfo.slice(colon + 1)
+    if (password === '') {
+      // A user part that is a plain name (user@, git@, svc-account@) is not a secret.
+      const user = colon < 0 ? userinfo : userinfo.slice(0, colon)
+      if (hasTokenLiteral(user)) add(at, at + user.length, 'token as the user of a URL')
+      continue
+    }
     if (!hasLiteral(password)) continue
-    const start = m.index + m[0].indexOf(userinfo) + colon + 1
-    add(start, start + password.length, 'password in a URL')
+    add(at + colon + 1, at + userinfo.length, 'password in a URL')
   }
 
-  // name=value in a query string or a form body (client_secret=…&password=…).
-  for (const m of s.matchAll(/(^|[?&;\s"'(])([A-Za-z0-9_.[\]-]+)=([^&#\s"'<>;)]*)/g)) {
+  // name=value in a query string or a form body (client_secret=…&password=…). A value ends before a `?`
+  // that starts another parameter, so one nested in a URL-valued parameter
+  // (?return=https://x/cb?access_token=…) is matched on its own instead of being swallowed.
+  for (const m of s.matchAll(
+    /(^|[?&;\s"'(])([A-Za-z0-9_.[\]-]+)=((?:[^&#\s"'<>;)?]|\?(?![A-Za-z0-9_.[\]-]+=))*)/g
+  )) {
     const [, lead, name, value] = m
-    if (!isCredentialParam(name, true) || !hasLiteral(value)) continue
+    if (!hasLiteral(value)) continue
     const start = m.index + lead.length + name.length + 1
-    add(start, start + value.length, `parameter "${name}"`)
+    if (isCredentialParam(name, true)) add(start, start + value.length, `parameter "${name}"`)
+    // Azure Functions take their key as ?code=; elsewhere (OAuth form bodies, prose) `code` is too common
+    // a word, so only a token-like value in a URL's query counts.
+    else if (name.toLowerCase() === 'code' && inUrlQuery(s, m.index) && hasTokenLiteral(value))
+      add(start, start + value.length, 'parameter "code" (Azure Functions key)')
   }
 
   // "password": "…" in a JSON body template.
@@ -179,6 +212,29 @@ export function scanString(s: string): Finding[] {
     const scheme = AUTH_SCHEME.exec(value)?.[0].length ?? 0
     const start = m.index + whole.length - 1 - value.length + scheme
     add(start, start + value.length - scheme, `JSON field "${name}"`)
+  }
+
+  // <Password>…</Password>, <wsse:Password Type="…">…</wsse:Password> in an XML/SOAP body, named like a
+  // JSON field would be; only plain text content (a nested element is structure, not a value).
+  for (const m of s.matchAll(/<((?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*))(\s[^<>]*)?>([^<]*)<\/\1\s*>/g)) {
+    const [, qname, local, attributes = '', value] = m
+    if (!isCredentialParam(local, false) || !hasLiteral(value.replace(AUTH_SCHEME, ''))) continue
+    const scheme = AUTH_SCHEME.exec(value)?.[0].length ?? 0
+    const start = m.index + qname.length + attributes.length + 2 + scheme
+    add(start, start + value.length - scheme, `XML element "${qname}"`)
+  }
+
+  // #set($apiKey = "…") in a Velocity template: a literal assigned to a credential-named variable.
+  for (const m of s.matchAll(
+    /#\{?set\}?\s*\(\s*\$!?\{?([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*)\}?\s*=\s*(?:"((?:[^"\\\n]|\\.)*)"|'([^'\n]*)')/g
+  )) {
+    const [whole, variable] = m
+    const value = m[2] ?? m[3]
+    const name = variable.slice(variable.lastIndexOf('.') + 1)
+    if (!isCredentialParam(name, false) || !hasLiteral(value.replace(AUTH_SCHEME, ''))) continue
+    const scheme = AUTH_SCHEME.exec(value)?.[0].length ?? 0
+    const start = m.index + whole.length - 1 - value.length + scheme
+    add(start, start + value.length - scheme, `Velocity variable "$${variable}"`)
   }
 
   // Bearer / Basic credentials written out in a template.
@@ -253,9 +309,10 @@ function redactValue(value: unknown, path: string[], redactions: Redaction[]): u
 
 /**
  * Replaces credential values in a data action before it is written: header values whose names look
- * like credentials, passwords in URLs, credential query/form parameters and JSON fields in templates,
- * Basic/Bearer literals and well-known token formats anywhere. Returns a copy; the input is untouched.
- * Running it on its own output finds nothing more.
+ * like credentials, passwords and token-like user parts in URLs, credential query/form parameters
+ * (nested ones too, and Azure's `?code=`), JSON fields, XML elements and Velocity `#set` variables in
+ * templates, Basic/Bearer literals and well-known token formats anywhere. Returns a copy; the input is
+ * untouched. Running it on its own output finds nothing more.
  */
 export function redactDataAction(action: unknown): { value: unknown; redactions: Redaction[] } {
   const redactions: Redaction[] = []
