@@ -85,6 +85,17 @@ const MISSED: [string, string, string, string][] = [
 ]
 
 describe('redactDataAction', () => {
+  test('keeps a key named __proto__ as data', () => {
+    const action = JSON.parse(
+      '{"contract":{"input":{"inputSchema":{"properties":{"__proto__":{"type":"string"}}}}}}'
+    )
+    const { value } = redactDataAction(action)
+    const properties = (value as { contract: { input: { inputSchema: { properties: object } } } }).contract
+      .input.inputSchema.properties
+    expect(Object.keys(properties)).toEqual(['__proto__'])
+    expect(canonicalYaml('data-action', value)).toContain('__proto__:')
+  })
+
   test.each([
     ['Authorization', `Bearer ${SECRET}`, `Bearer ${REDACTED}`],
     ['authorization', `Basic ${BASIC}`, `Basic ${REDACTED}`],

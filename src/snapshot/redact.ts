@@ -173,7 +173,9 @@ export function scanString(s: string): Finding[] {
 
   // user:password@ in a URL, or a token as the user with no password (token@, token:@), which is
   // how GitHub, Stripe and others take a key in Basic auth.
-  for (const m of s.matchAll(/\b[a-z][a-z0-9+.-]*:\/\/([^\s/?#@"'<>]+)@/gi)) {
+  // The scheme starts where a run of scheme characters starts: \b alone would try every position in
+  // a long run such as a.a.a.… and take quadratic time.
+  for (const m of s.matchAll(/(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\/([^\s/?#@"'<>]+)@/gi)) {
     const userinfo = m[1]
     const at = m.index + m[0].indexOf(userinfo)
     const colon = userinfo.indexOf(':')
@@ -301,7 +303,14 @@ function redactValue(value: unknown, path: string[], redactions: Redaction[]): u
   if (Array.isArray(value)) return value.map((v, i) => redactValue(v, [...path, String(i)], redactions))
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {}
-    for (const [k, v] of Object.entries(value)) out[k] = redactValue(v, [...path, k], redactions)
+    // Defined, not assigned, so a key named __proto__ stays data (see canonical.ts).
+    for (const [k, v] of Object.entries(value))
+      Object.defineProperty(out, k, {
+        value: redactValue(v, [...path, k], redactions),
+        enumerable: true,
+        writable: true,
+        configurable: true
+      })
     return out
   }
   return value
