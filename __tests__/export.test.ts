@@ -29,9 +29,14 @@ interface Run extends InProcessRun {
   manifest: Manifest
 }
 
-/** A snapshot run of the pipeline in-process (test/support), without GitHub, on the sim's clock. */
+/** A run of the pipeline in-process (test/support), without GitHub, on the sim's clock; it may fail. */
+function attempt(sim: SimOrg, workspace: string, inputs: Record<string, string> = {}) {
+  return runInProcess({ sim, clock: sim.clock, workspace, inputs, label: 'export' })
+}
+
+/** A snapshot run that must work, with the manifest it wrote. */
 async function snapshot(sim: SimOrg, workspace: string, values: Record<string, string> = {}): Promise<Run> {
-  const run = await runInProcess({ sim, clock: sim.clock, workspace, inputs: values, label: 'export' })
+  const run = await attempt(sim, workspace, values)
   if (run.error) throw run.error
   const manifest = JSON.parse(
     await readFile(path.join(workspace, 'genesys', 'manifest.json'), 'utf8')
@@ -436,13 +441,7 @@ describe('changes, filters and faults', () => {
 
     // Refused for every flow of every type: the request is at fault, and the run says so.
     sim.setFaults({ untrackedFlowTypes: [...new Set(live.map(f => f.type))] })
-    const refused = await runInProcess({
-      sim,
-      clock: sim.clock,
-      workspace,
-      inputs: { incremental: 'false' },
-      label: 'export'
-    })
+    const refused = await attempt(sim, workspace, { incremental: 'false' })
     expect(refused.failure).toMatch(/consumedresources failed with 400/)
     expect(await treeOf(path.join(workspace, 'genesys'))).toEqual(await treeOf(path.join(full, 'genesys')))
   })
@@ -486,13 +485,7 @@ describe('changes, filters and faults', () => {
 
     // Two documented types refused for every flow still end the run: the request is at fault.
     sim.setFaults({ untrackedFlowTypes: ['inboundcall', 'inqueuecall'] })
-    const refused = await runInProcess({
-      sim,
-      clock: sim.clock,
-      workspace: newWorkspace(),
-      inputs: { 'flow-types': 'inboundcall, inqueuecall' },
-      label: 'export'
-    })
+    const refused = await attempt(sim, newWorkspace(), { 'flow-types': 'inboundcall, inqueuecall' })
     expect(refused.failure).toMatch(/consumedresources failed with 400/)
   })
 
@@ -613,13 +606,7 @@ describe('changes, filters and faults', () => {
     const flow = sim.org.flows.find(f => !f.deleted && f.publishedVersion)!
     // Its lookup is refused and its export fails every time: the run fails on the export.
     sim.setFaults({ untrackedFlowTypes: [flow.type], failExportFlowIds: [flow.id] })
-    const run = await runInProcess({
-      sim,
-      clock: sim.clock,
-      workspace: newWorkspace(),
-      inputs: {},
-      label: 'export'
-    })
+    const run = await attempt(sim, newWorkspace())
     expect(run.failure).toMatch(/Could not export/)
     expect(
       sim.stats().byEndpoint['GET /api/v2/architect/dependencytracking/consumedresources']
@@ -746,13 +733,7 @@ describe('changes, filters and faults', () => {
 
     // A typo in the only glob: every committed flow would read as deleted.
     sim.resetStats()
-    const typo = await runInProcess({
-      sim,
-      clock: sim.clock,
-      workspace,
-      inputs: { include: 'Mian IVR*' },
-      label: 'export'
-    })
+    const typo = await attempt(sim, workspace, { include: 'Mian IVR*' })
     expect(typo.failure).toBe(
       `Input 'include': the filters (include: 'Mian IVR*') pick none of the org's ${sim.org.flows.filter(f => !f.deleted).length} flows, so the snapshot would drop all ${committedFlows} committed flows. Check the globs for a typo (each matches a whole flow name, case-insensitively; * is any run of characters, ? one character). Nothing was changed.`
     )
@@ -760,13 +741,7 @@ describe('changes, filters and faults', () => {
     expect(sim.stats().byEndpoint['POST /api/v2/flows/export/jobs']).toBeUndefined()
 
     // So does an exclude that takes everything.
-    const all = await runInProcess({
-      sim,
-      clock: sim.clock,
-      workspace,
-      inputs: { exclude: '*' },
-      label: 'export'
-    })
+    const all = await attempt(sim, workspace, { exclude: '*' })
     expect(all.failure).toMatch(/^Input 'exclude': the filters \(exclude: '\*'\) pick none/)
 
     // One glob of several matching nothing is a warning; the others still pick their flows.
