@@ -14,6 +14,8 @@ import {
   type SnapshotFile
 } from '../src/github/publish.js'
 import { startGitHubStandIn, type GitHubStandIn, type StandInOptions } from '../test/github/index.js'
+import { startSimOrg, type SimOrg } from '../test/sim/index.js'
+import { runInProcess, type InProcessRun } from '../test/support/in-process.js'
 
 const START = Date.UTC(2026, 0, 1)
 
@@ -1128,5 +1130,96 @@ describe('baseSnapshotView', () => {
       expect(view.manifest).toBeUndefined()
       expect(await view.read('manifest.json')).toBeUndefined()
     }
+  })
+})
+
+/**
+ * Whole runs in-process (real client against the simulated org, real Octokit against the stand-in):
+ * what the outputs, the PR body, the job summary and check mode's annotations say agrees with what
+ * the snapshot commit does.
+ */
+describe('the report of a whole run says what the pull request does', () => {
+  let sim: SimOrg
+  let gh: GitHubStandIn
+  let runs = 0
+
+  beforeEach(async () => {
+    sim = await startSimOrg({ seed: 5, flows: 8, clock: new VirtualClock() })
+    gh = await startGitHubStandIn({ owner: 'acme', repo: 'contact-center', defaultBranch: 'main' })
+    open.push(gh)
+    await gh.commitFiles('main', { 'README.md': '# repo\n' }, 'Initial commit')
+  })
+  afterEach(async () => {
+    await sim.close()
+  })
+
+  /** A run on a fresh checkout of main (snapshot mode, pull request on, unless `inputs` say otherwise). */
+  async function act(inputs: Record<string, string> = {}): Promise<InProcessRun & { body?: string }> {
+    const workspace = path.join(scratch, `run-${++runs}`)
+    await gh.checkout('main', workspace)
+    const run = await runInProcess({ sim, gh, clock: sim.clock, workspace, inputs, label: `run-${runs}` })
+    if (run.error) throw run.error
+    const number = Number(run.outputs?.['pull-request-number'])
+    return { ...run, body: gh.pulls().find(p => p.number === number)?.body ?? undefined }
+  }
+
+  async function actAndMerge(): Promise<InProcessRun & { body?: string }> {
+    const run = await act()
+    expect(run.outputs?.['pull-request-operation']).toBe('created')
+    await gh.mergePull(Number(run.outputs!['pull-request-number']))
+    return run
+  }
+
+  const annotations = (run: InProcessRun) => run.lines.filter(l => l.annotation?.title?.startsWith('Drift'))
+
+  test('a flow whose dependencies are read again after an index rebuild is a changed flow, not an unexplained file', async () => {
+    await actAndMerge()
+    // Dependency tracking refuses a republished flow's type for a run: it keeps its committed list.
+    const flow = sim.org.flows.find(f => !f.deleted && f.publishedVersion)!
+    sim.publishFlow(flow.id)
+    sim.setFaults({ untrackedFlowTypes: [flow.type] })
+    const unread = await actAndMerge()
+    expect(unread.body).toContain('dependencies not read: dependency tracking answered 400')
+
+    // It answers again: only the manifest's dependenciesNotRead marks change.
+    sim.setFaults({ untrackedFlowTypes: [] })
+    const check = await act({ mode: 'check' })
+    expect(check.outputs).toMatchObject({ changed: 'true', added: '0', modified: '1', removed: '0' })
+    const drift = annotations(check)
+    expect(drift.length).toBeGreaterThan(0)
+    for (const a of drift) expect(a.message).toContain('dependencies read again')
+    expect(check.summary).not.toContain('see the unresolved references below')
+
+    const rerun = await act()
+    expect(rerun.outputs).toMatchObject({
+      changed: 'true',
+      modified: '1',
+      'pull-request-operation': 'created'
+    })
+    for (const md of [rerun.body!, rerun.summary]) {
+      expect(md).toMatch(/\*\*\d+ resources? changed\*\* \(\d+ changed\) in 1 file\./)
+      expect(md).toContain(`**${flow.name}**`)
+      expect(md).toContain('  - dependencies read again')
+      expect(md).not.toContain('No resource changed')
+    }
+  })
+
+  test('an unresolved reference whose reason changed (403, then 404) is reported as changed', async () => {
+    const flow = sim.org.flows.find(f => !f.deleted && f.publishedVersion && f.deps.queues.length > 0)!
+    const queue = flow.deps.queues[0]
+    sim.setFaults({ forbiddenQueueIds: [queue] })
+    const first = await actAndMerge()
+    expect(first.body).toContain('forbidden (403)')
+
+    sim.setFaults({ forbiddenQueueIds: [] })
+    sim.deleteQueue(queue)
+    const rerun = await act()
+    expect(rerun.outputs).toMatchObject({ changed: 'true', modified: '1', removed: '0', added: '0' })
+    expect(rerun.body).toContain(
+      'No resource changed; 1 file of the snapshot did (see the unresolved references below).'
+    )
+    expect(rerun.body).toMatch(/\*\*Changed \(\d+\)\*\*/)
+    expect(rerun.body).toContain('`): not found (404); was forbidden (403): the OAuth client cannot read it')
+    expect(rerun.summary).toContain('`): not found (404) *(changed: was forbidden (403)')
   })
 })

@@ -83,6 +83,12 @@ function describe(
     lines.push(`now uses ${c.dependsOnAdded.map(r => refText(r, names)).join(', ')}`)
   if (c.dependsOnRemoved.length > 0)
     lines.push(`no longer uses ${c.dependsOnRemoved.map(r => refText(r, names)).join(', ')}`)
+  const notRead = c.dependenciesNotRead
+  if (notRead?.after === undefined && notRead?.before !== undefined) lines.push('dependencies read again')
+  else if (notRead?.after !== undefined) {
+    const was = notRead.before !== undefined ? ` (before: ${plain(notRead.before, 300)})` : ''
+    lines.push(`dependencies not read: ${plain(notRead.after, 300)}${was}`)
+  }
   for (const f of c.fields.slice(0, FIELDS_IN_MESSAGE)) lines.push(fieldText(f))
   const more = Math.max(0, c.fields.length - FIELDS_IN_MESSAGE) + (c.fieldsOmitted ?? 0)
   if (more > 0) lines.push(`and ${more} more changed fields`)
@@ -121,19 +127,32 @@ export function driftAnnotations(changes: ChangeSet, snapshotPath: string): Drif
     if (covered.has(p) || p === MANIFEST_FILE) continue
     add(p, `Drift: ${plain(p)} ${what}`, [`${plain(p)} ${what} compared with the committed snapshot.`])
   }
-  if (byFile.size === 0 && changes.changed) {
-    const { added, removed } = changes.unresolved
+  const { added, removed, changed } = changes.unresolved
+  // Unresolved references live in the manifest only: annotated there whenever they changed.
+  if (added.length + removed.length + changed.length > 0) {
     add(MANIFEST_FILE, 'Drift: unresolved references changed', [
-      `The manifest differs from the committed one: ${added.length} new and ${removed.length} resolved unresolved references.`,
+      `The manifest differs from the committed one: ${added.length} new, ${changed.length} changed and ${removed.length} resolved unresolved references.`,
       ...added
         .slice(0, FIELDS_IN_MESSAGE)
         .map(
           u =>
             `new: ${refText(u.from, changes.names)} refers to missing ${u.kind} ${plain(u.name ?? u.id)} (${plain(u.reason)})`
         ),
+      ...changed.slice(0, FIELDS_IN_MESSAGE).map(({ before, after }) => {
+        const was = [
+          before.reason !== after.reason ? plain(before.reason) : '',
+          before.name !== after.name ? `named "${plain(before.name ?? '')}"` : ''
+        ].filter(p => p !== '')
+        return `changed: ${refText(after.from, changes.names)} refers to missing ${after.kind} ${plain(after.name ?? after.id)} (${plain(after.reason)}; was ${was.join(', ')})`
+      }),
       ...removed
         .slice(0, FIELDS_IN_MESSAGE)
         .map(u => `resolved: ${refText(u.from, changes.names)} → ${u.kind} ${plain(u.name ?? u.id)}`)
+    ])
+  }
+  if (byFile.size === 0 && changes.changed) {
+    add(MANIFEST_FILE, 'Drift: manifest.json changed', [
+      'The manifest differs from the committed one, though no resource in it did.'
     ])
   }
   return Array.from(byFile, ([path, entry]) => ({

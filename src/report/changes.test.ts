@@ -307,8 +307,59 @@ describe('computeChanges', () => {
     )
     expect(changes.changed).toBe(true)
     expect(changes.resources).toEqual([])
-    expect(changes.unresolved).toEqual({ added: [missing], removed: [gone] })
+    expect(changes.unresolved).toEqual({ added: [missing], removed: [gone], changed: [] })
     expect(changes.files.modified).toEqual(['manifest.json'])
+  })
+
+  describe('manifest-only changes', () => {
+    const notRead = (reason?: string): Entry => ({
+      ...mainFlow('3.0', 'x\n', ['queue:q1']),
+      ...(reason !== undefined ? { dependenciesNotRead: reason } : {})
+    })
+
+    it.each([
+      ['cleared (dependencies read again)', 'index BUILDINPROGRESS', undefined],
+      ['appeared', undefined, 'index BUILDINPROGRESS'],
+      ['changed', 'index BUILDINPROGRESS', 'dependency tracking answered 404']
+    ])('reports a flow whose dependenciesNotRead %s as modified, reading no file', async (_, was, now) => {
+      const before = view([notRead(was)])
+      const after = view([notRead(now)])
+      const changes = await computeChanges(before, after)
+      expect(changes.changed).toBe(true)
+      expect(changes.files).toEqual({ added: [], modified: ['manifest.json'], removed: [] })
+      expect(changes.resources).toHaveLength(1)
+      expect(changes.resources[0]).toMatchObject({
+        kind: 'flow',
+        name: 'Main IVR',
+        change: 'modified',
+        dependsOnAdded: [],
+        dependsOnRemoved: []
+      })
+      // toEqual, as an unset side has no key (toMatchObject would want one holding undefined).
+      expect(changes.resources[0].dependenciesNotRead).toEqual({ before: was, after: now })
+      expect([...before.reads, ...after.reads].filter(p => p !== 'manifest.json')).toEqual([])
+    })
+
+    it('reports an unresolved reference whose reason or name changed, and leaves equal ones out', async () => {
+      const ref = { from: 'flow:f1', kind: 'queue', id: 'q9' } as const
+      const still = { from: 'flow:f1', kind: 'skill', id: 's9', reason: 'deleted' } as const
+      const forbidden = { ...ref, name: 'Old', reason: 'forbidden (403)' }
+      const deleted = { ...ref, name: 'Old', reason: 'deleted' }
+      const renamed = { ...ref, name: 'Older', reason: 'forbidden (403)' }
+      const flows = [mainFlow('3.0', 'x\n')]
+      const reason = await computeChanges(view(flows, [forbidden, still]), view(flows, [deleted, still]))
+      expect(reason.changed).toBe(true)
+      expect(reason.resources).toEqual([])
+      expect(reason.unresolved).toEqual({
+        added: [],
+        removed: [],
+        changed: [{ before: forbidden, after: deleted }]
+      })
+      const name = await computeChanges(view(flows, [forbidden]), view(flows, [renamed]))
+      expect(name.unresolved.changed).toEqual([{ before: forbidden, after: renamed }])
+      const same = await computeChanges(view(flows, [forbidden, still]), view(flows, [forbidden, still]))
+      expect(same.changed).toBe(false)
+    })
   })
 
   it('sorts by kind (flow, queue, skill, data action), then name, then id', async () => {

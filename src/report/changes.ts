@@ -51,6 +51,11 @@ export interface ResourceChange {
   linesRemoved?: number
   dependsOnAdded: string[]
   dependsOnRemoved: string[]
+  /**
+   * Flows: the manifest's `dependenciesNotRead` before and after, set only when it appeared, changed
+   * or cleared (an unset side: dependency tracking answered for the flow).
+   */
+  dependenciesNotRead?: { before?: string; after?: string }
   /** Why there is no field diff although the file changed (unparseable YAML, unreadable file, order only). */
   note?: string
 }
@@ -61,7 +66,12 @@ export interface ChangeSet {
   files: { added: string[]; modified: string[]; removed: string[] }
   /** Sorted by kind (flow, queue, skill, data-action), then name, then id. */
   resources: ResourceChange[]
-  unresolved: { added: UnresolvedReference[]; removed: UnresolvedReference[] }
+  unresolved: {
+    added: UnresolvedReference[]
+    removed: UnresolvedReference[]
+    /** The same reference (from, kind, id) with another reason or name, e.g. forbidden (403) → deleted. */
+    changed: { before: UnresolvedReference; after: UnresolvedReference }[]
+  }
   /** Display names of the `kind:id` references in dependsOn and unresolved entries, from both snapshots. */
   names?: Record<string, string>
 }
@@ -153,6 +163,7 @@ function differs(b: ManifestResource, a: ManifestResource): boolean {
     b.name !== a.name ||
     b.version !== a.version ||
     b.type !== a.type ||
+    b.dependenciesNotRead !== a.dependenciesNotRead ||
     setDifference(a.dependsOn, b.dependsOn).length > 0 ||
     setDifference(b.dependsOn, a.dependsOn).length > 0
   )
@@ -174,6 +185,11 @@ async function describeModified(
   }
   c.dependsOnAdded = setDifference(a.dependsOn, b.dependsOn)
   c.dependsOnRemoved = setDifference(b.dependsOn, a.dependsOn)
+  if (b.dependenciesNotRead !== a.dependenciesNotRead) {
+    c.dependenciesNotRead = {}
+    if (b.dependenciesNotRead !== undefined) c.dependenciesNotRead.before = b.dependenciesNotRead
+    if (a.dependenciesNotRead !== undefined) c.dependenciesNotRead.after = a.dependenciesNotRead
+  }
   if (b.sha256 === a.sha256) return c
 
   const [beforeText, afterText] = await Promise.all([safeRead(before, b.path), safeRead(after, a.path)])
@@ -215,11 +231,17 @@ function diffUnresolved(
   before: UnresolvedReference[],
   after: UnresolvedReference[]
 ): ChangeSet['unresolved'] {
-  const b = new Set(before.map(unresolvedKey))
-  const a = new Set(after.map(unresolvedKey))
+  const b = new Map(before.map(u => [unresolvedKey(u), u]))
+  const a = new Map(after.map(u => [unresolvedKey(u), u]))
+  const changed: ChangeSet['unresolved']['changed'] = []
+  for (const [key, now] of a) {
+    const was = b.get(key)
+    if (was && (was.reason !== now.reason || was.name !== now.name)) changed.push({ before: was, after: now })
+  }
   return {
     added: after.filter(u => !b.has(unresolvedKey(u))).sort(compareUnresolved),
-    removed: before.filter(u => !a.has(unresolvedKey(u))).sort(compareUnresolved)
+    removed: before.filter(u => !a.has(unresolvedKey(u))).sort(compareUnresolved),
+    changed: changed.sort((x, y) => compareUnresolved(x.after, y.after))
   }
 }
 
@@ -350,6 +372,6 @@ export async function computeChanges(committed: SnapshotView, after: SnapshotVie
   const changed =
     files.added.length + files.modified.length + files.removed.length > 0 ||
     resources.length > 0 ||
-    unresolved.added.length + unresolved.removed.length > 0
+    unresolved.added.length + unresolved.removed.length + unresolved.changed.length > 0
   return { changed, files, resources, unresolved, names: collectNames(before.manifest, after.manifest) }
 }

@@ -31,7 +31,7 @@ const changeSet = (resources: ResourceChange[], over: Partial<ChangeSet> = {}): 
   changed: true,
   files: { added: [], modified: resources.map(r => r.path).concat('manifest.json'), removed: [] },
   resources,
-  unresolved: { added: [], removed: [] },
+  unresolved: { added: [], removed: [], changed: [] },
   names: {},
   ...over
 })
@@ -167,7 +167,11 @@ describe('renderPullRequestBody', () => {
           name: n,
           reason: n
         })),
-        removed: []
+        removed: [],
+        changed: HOSTILE.map((n, i) => ({
+          before: { from: `flow:g${i}` as const, kind: 'skill' as const, id: n, name: n, reason: n },
+          after: { from: `flow:g${i}` as const, kind: 'skill' as const, id: n, reason: `${n}!` }
+        }))
       }
     })
     const problem = (n: string, i: number) => ({ kind: 'flow', id: `@id${i}`, name: n, reason: n })
@@ -287,7 +291,8 @@ describe('renderPullRequestBody', () => {
       names: { 'flow:f1': 'Main IVR' },
       unresolved: {
         added: [{ from: 'flow:f1', kind: 'queue', id: 'q9', name: 'Old queue', reason: 'deleted' }],
-        removed: [{ from: 'flow:f1', kind: 'skill', id: 's9', reason: 'not found (404)' }]
+        removed: [{ from: 'flow:f1', kind: 'skill', id: 's9', reason: 'not found (404)' }],
+        changed: []
       }
     })
     const body = renderPullRequestBody(
@@ -344,6 +349,74 @@ describe('renderPullRequestBody', () => {
         { numRuns: 200 }
       )
     })
+  })
+})
+
+describe('manifest-only changes in the PR body and the job summary', () => {
+  const flow = (dependenciesNotRead: ResourceChange['dependenciesNotRead']): ResourceChange =>
+    change({
+      kind: 'flow',
+      name: 'Main IVR',
+      path: 'flows/inboundcall/Main_IVR.yaml',
+      version: '3.0',
+      dependenciesNotRead
+    })
+  const onlyManifest = { added: [], modified: ['manifest.json'], removed: [] }
+  const reports = (changes: ChangeSet, run = facts()): string[] => [
+    renderPullRequestBody(changes, run),
+    renderJobSummary(changes, run)
+  ]
+
+  it('names a flow whose dependencies were read again, or not read, as a changed flow', () => {
+    const cases: [ResourceChange['dependenciesNotRead'], string][] = [
+      [{ before: 'index BUILDINPROGRESS' }, '  - dependencies read again'],
+      [{ after: 'index *BUILDINPROGRESS*' }, '  - dependencies not read: index \\*BUILDINPROGRESS\\*'],
+      [
+        { before: 'index BUILDINPROGRESS', after: 'answered 404' },
+        '  - dependencies not read: answered 404 (before: index BUILDINPROGRESS)'
+      ]
+    ]
+    for (const [notRead, line] of cases) {
+      for (const md of reports(changeSet([flow(notRead)], { files: onlyManifest }))) {
+        expect(md).toContain('**1 resource changed** (1 changed) in 1 file.')
+        expect(md).toContain('- **Main IVR** · version 3.0 (not republished)')
+        expect(md).toContain(line)
+        expect(md).not.toContain('No resource changed')
+      }
+    }
+  })
+
+  it('reports unresolved references whose reason or name changed, and points only at what is there', () => {
+    const ref = { from: 'flow:f1', kind: 'queue', id: 'q9' } as const
+    const changes = changeSet([], {
+      files: onlyManifest,
+      names: { 'flow:f1': 'Main IVR' },
+      unresolved: {
+        added: [],
+        removed: [],
+        changed: [
+          {
+            before: { ...ref, name: 'Old', reason: 'forbidden (403)' },
+            after: { ...ref, name: 'Old', reason: 'deleted' }
+          }
+        ]
+      }
+    })
+    const run = facts({ unresolved: [{ ...ref, name: 'Old', reason: 'deleted' }] })
+    const [body, summary] = reports(changes, run)
+    const headline = 'No resource changed; 1 file of the snapshot did (see the unresolved references below).'
+    expect(body).toContain(headline)
+    expect(body).toContain('**Changed (1)**')
+    expect(body).toContain('- flow **Main IVR** refers to queue **Old** (`q9`): deleted; was forbidden (403)')
+    expect(summary).toContain(headline)
+    expect(summary).toContain('### Unresolved references (1)')
+    expect(summary).toContain('(`q9`): deleted *(changed: was forbidden (403))*')
+
+    // A manifest change no section explains (the dependencies input, say) points at the diff.
+    for (const md of reports(changeSet([], { files: onlyManifest }))) {
+      expect(md).toContain('No resource changed; 1 file of the snapshot did (see the diff).')
+      expect(md).not.toContain('below')
+    }
   })
 })
 
@@ -460,7 +533,11 @@ describe('driftAnnotations', () => {
   it('annotates the manifest when only unresolved references changed, and nothing when nothing did', () => {
     const onlyUnresolved = changeSet([], {
       files: { added: [], modified: ['manifest.json'], removed: [] },
-      unresolved: { added: [{ from: 'flow:f1', kind: 'queue', id: 'q9', reason: 'deleted' }], removed: [] }
+      unresolved: {
+        added: [{ from: 'flow:f1', kind: 'queue', id: 'q9', reason: 'deleted' }],
+        removed: [],
+        changed: []
+      }
     })
     expect(driftAnnotations(onlyUnresolved, '.')).toEqual([
       expect.objectContaining({ file: 'manifest.json', title: 'Drift: unresolved references changed' })
@@ -471,6 +548,50 @@ describe('driftAnnotations', () => {
         'g'
       )
     ).toEqual([])
+  })
+
+  it('says what changed about a flow\u2019s dependencies and about unresolved references, also beside other drift', () => {
+    const ref = { from: 'flow:f1', kind: 'queue', id: 'q9', name: 'Old' } as const
+    const changes = changeSet(
+      [
+        change({
+          kind: 'flow',
+          name: 'Main',
+          path: 'flows/inboundcall/Main.yaml',
+          dependenciesNotRead: { before: 'index BUILDINPROGRESS' }
+        }),
+        change({
+          kind: 'flow',
+          name: 'Other',
+          path: 'flows/inboundcall/Other.yaml',
+          dependenciesNotRead: { after: 'answered 400' }
+        })
+      ],
+      {
+        names: { 'flow:f1': 'Main' },
+        unresolved: {
+          added: [],
+          removed: [],
+          changed: [{ before: { ...ref, reason: 'forbidden (403)' }, after: { ...ref, reason: 'deleted' } }]
+        }
+      }
+    )
+    const annotations = driftAnnotations(changes, 'genesys')
+    expect(annotations.map(a => [a.file, a.title])).toEqual([
+      ['genesys/flows/inboundcall/Main.yaml', 'Drift: Flow "Main" changed'],
+      ['genesys/flows/inboundcall/Other.yaml', 'Drift: Flow "Other" changed'],
+      ['genesys/manifest.json', 'Drift: unresolved references changed']
+    ])
+    expect(annotations[0].message).toContain('dependencies read again')
+    expect(annotations[1].message).toContain('dependencies not read: answered 400')
+    expect(annotations[2].message).toContain(
+      'changed: flow "Main" refers to missing queue Old (deleted; was forbidden (403))'
+    )
+    // A manifest change nothing else explains still gets its annotation.
+    const bare = changeSet([], { files: { added: [], modified: ['manifest.json'], removed: [] } })
+    expect(driftAnnotations(bare, 'g')).toEqual([
+      expect.objectContaining({ file: 'g/manifest.json', title: 'Drift: manifest.json changed' })
+    ])
   })
 
   it('keeps names plain: no control or bidi characters', () => {

@@ -16,7 +16,9 @@ import {
   renderRedactions,
   renderResourceSections,
   renderUnresolved,
-  renderUnresolvedChanges
+  renderUnresolvedChanges,
+  unresolvedBefore,
+  unresolvedChangeCount
 } from './sections.js'
 
 export { escapeMarkdown } from './escape.js'
@@ -97,10 +99,7 @@ export function renderPullRequestBody(
   const body: string[] = [`## ${TITLE}`, '', ...renderHeadline(changes), '']
   body.push(...renderResourceSections(changes, 3))
   body.push(...renderUnresolvedChanges(changes, 3))
-  if (
-    facts.unresolved.length > 0 &&
-    changes.unresolved.added.length + changes.unresolved.removed.length > 0
-  ) {
+  if (facts.unresolved.length > 0 && unresolvedChangeCount(changes) > 0) {
     body.push(
       `${plural(facts.unresolved.length, 'reference')} in all ${facts.unresolved.length === 1 ? 'is' : 'are'} unresolved; the job summary lists them.`,
       ''
@@ -251,15 +250,20 @@ export function renderJobSummary(
     lines.push(...renderResourceSections(changes, 4))
   }
 
-  const newlyUnresolved = new Set(
-    (changes?.unresolved.added ?? []).map(u => `${u.from}\u0000${u.kind}\u0000${u.id}`)
-  )
+  const key = (u: UnresolvedReference): string => `${u.from}\u0000${u.kind}\u0000${u.id}`
+  const newlyUnresolved = new Set((changes?.unresolved.added ?? []).map(key))
+  const changedUnresolved = new Map((changes?.unresolved.changed ?? []).map(c => [key(c.after), c.before]))
   lines.push(
     ...section(
       `### Unresolved references (${facts.unresolved.length})`,
       boundedList(facts.unresolved, u => {
-        const isNew = newlyUnresolved.has(`${u.from}\u0000${u.kind}\u0000${u.id}`)
-        return `- ${renderUnresolved(u, changes?.names)}${isNew ? ' *(new)*' : ''}`
+        const was = changedUnresolved.get(key(u))
+        const mark = newlyUnresolved.has(key(u))
+          ? ' *(new)*'
+          : was !== undefined
+            ? ` *(changed: ${unresolvedBefore(was, u)})*`
+            : ''
+        return `- ${renderUnresolved(u, changes?.names)}${mark}`
       })
     )
   )

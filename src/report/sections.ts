@@ -13,6 +13,7 @@ import { HIDDEN, formatValue, isCredentialPath } from './values.js'
 export const FIELDS_SHOWN = 20
 const NAME_MAX = 150
 const VALUE_MAX = 80
+const REASON_MAX = 300
 const LIST_ITEMS_SHOWN = 10
 
 export const KIND_WORDS: Readonly<Record<ResourceKind, { one: string; many: string; heading: string }>> = {
@@ -99,6 +100,11 @@ export function renderField(f: FieldChange): string {
   return `${path}: ${valueSpan(f.before)} → ${valueSpan(f.after)}`
 }
 
+/** A reason the run gave (an error message, say), escaped and bounded. */
+function reasonText(reason: string): string {
+  return escapeMarkdown(truncateText(reason, REASON_MAX))
+}
+
 function versionText(c: ResourceChange): string {
   // Version ids are Genesys's ("3.0"); escaped all the same, and left readable as `3.0 → 4.0`.
   const v = (version: string): string => escapeMarkdown(truncateText(version, 40))
@@ -142,6 +148,12 @@ export function renderResource(
   if (c.dependsOnAdded.length > 0) sub(`now uses ${c.dependsOnAdded.map(r => refLabel(r, names)).join(', ')}`)
   if (c.dependsOnRemoved.length > 0)
     sub(`no longer uses ${c.dependsOnRemoved.map(r => refLabel(r, names)).join(', ')}`)
+  const notRead = c.dependenciesNotRead
+  if (notRead?.after === undefined && notRead?.before !== undefined) sub('dependencies read again')
+  else if (notRead?.after !== undefined) {
+    const was = notRead.before !== undefined ? ` (before: ${reasonText(notRead.before)})` : ''
+    sub(`dependencies not read: ${reasonText(notRead.after)}${was}`)
+  }
   for (const f of c.fields.slice(0, FIELDS_SHOWN)) sub(renderField(f))
   const more = Math.max(0, c.fields.length - FIELDS_SHOWN) + (c.fieldsOmitted ?? 0)
   if (more > 0) sub(`… and ${plural(more, 'more changed field')} (see the diff)`)
@@ -203,9 +215,12 @@ export function renderHeadline(changes: ChangeSet): string[] {
   ].filter(p => p !== '')
   const lines: string[] = []
   if (total === 0) {
-    lines.push(
-      `No resource changed; ${plural(files, 'file')} of the snapshot did (see the unresolved references below).`
+    // Point only at sections the report has: both reports list unresolved references when any changed.
+    const below = [unresolvedChangeCount(changes) > 0 ? 'the unresolved references' : ''].filter(
+      p => p !== ''
     )
+    const where = below.length > 0 ? `see ${below.join(' and ')} below` : 'see the diff'
+    lines.push(`No resource changed; ${plural(files, 'file')} of the snapshot did (${where}).`)
     return lines
   }
   lines.push(
@@ -229,14 +244,36 @@ export function renderUnresolved(u: UnresolvedReference, names: Record<string, s
   return `${refLabel(u.from, names)} refers to ${kindWord(u.kind)} ${missing}: ${escapeMarkdown(u.reason)}`
 }
 
-/** New and resolved unresolved references. */
+export function unresolvedChangeCount(changes: ChangeSet): number {
+  const { added, removed, changed } = changes.unresolved
+  return added.length + removed.length + changed.length
+}
+
+/** What an unresolved reference said before: "was forbidden (403)", "was named **Old**". */
+export function unresolvedBefore(before: UnresolvedReference, after: UnresolvedReference): string {
+  const parts: string[] = []
+  if (before.reason !== after.reason) parts.push(reasonText(before.reason))
+  if (before.name !== after.name)
+    parts.push(
+      before.name !== undefined && before.name.trim() !== '' ? `named ${boldName(before.name)}` : 'unnamed'
+    )
+  return `was ${parts.join(', ')}`
+}
+
+/** New, changed and resolved unresolved references. */
 export function renderUnresolvedChanges(changes: ChangeSet, level: number): string[] {
-  const { added, removed } = changes.unresolved
-  if (added.length + removed.length === 0) return []
+  const { added, removed, changed } = changes.unresolved
+  if (unresolvedChangeCount(changes) === 0) return []
   const lines = [`${'#'.repeat(level)} Unresolved references`, '']
   if (added.length > 0) {
     lines.push(`**New (${added.length})**: referenced, but not in the snapshot`, '')
     for (const u of added) lines.push(`- ${renderUnresolved(u, changes.names)}`)
+    lines.push('')
+  }
+  if (changed.length > 0) {
+    lines.push(`**Changed (${changed.length})**`, '')
+    for (const c of changed)
+      lines.push(`- ${renderUnresolved(c.after, changes.names)}; ${unresolvedBefore(c.before, c.after)}`)
     lines.push('')
   }
   if (removed.length > 0) {
