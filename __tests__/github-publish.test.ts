@@ -1,6 +1,6 @@
 // The publisher against the GitHub stand-in (a real bare git repository behind GitHub's REST
 // shapes): commits through the Git Data API, PR lifecycle, and every fault GitHub produces.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { VirtualClock } from '../src/common/clock.js'
@@ -1153,17 +1153,19 @@ describe('the report of a whole run says what the pull request does', () => {
     await sim.close()
   })
 
+  type Run = InProcessRun & { body?: string; workspace: string }
+
   /** A run on a fresh checkout of main (snapshot mode, pull request on, unless `inputs` say otherwise). */
-  async function act(inputs: Record<string, string> = {}): Promise<InProcessRun & { body?: string }> {
+  async function act(inputs: Record<string, string> = {}): Promise<Run> {
     const workspace = path.join(scratch, `run-${++runs}`)
     await gh.checkout('main', workspace)
     const run = await runInProcess({ sim, gh, clock: sim.clock, workspace, inputs, label: `run-${runs}` })
     if (run.error) throw run.error
     const number = Number(run.outputs?.['pull-request-number'])
-    return { ...run, body: gh.pulls().find(p => p.number === number)?.body ?? undefined }
+    return { ...run, workspace, body: gh.pulls().find(p => p.number === number)?.body ?? undefined }
   }
 
-  async function actAndMerge(): Promise<InProcessRun & { body?: string }> {
+  async function actAndMerge(): Promise<Run> {
     const run = await act()
     expect(run.outputs?.['pull-request-operation']).toBe('created')
     await gh.mergePull(Number(run.outputs!['pull-request-number']))
@@ -1221,5 +1223,48 @@ describe('the report of a whole run says what the pull request does', () => {
     expect(rerun.body).toMatch(/\*\*Changed \(\d+\)\*\*/)
     expect(rerun.body).toContain('`): not found (404); was forbidden (403): the OAuth client cannot read it')
     expect(rerun.summary).toContain('`): not found (404) *(changed: was forbidden (403)')
+  })
+
+  test('a file committed into a managed folder without being in the manifest is reported as the removal it is', async () => {
+    await actAndMerge()
+    await gh.commitFiles(
+      'main',
+      { 'genesys/queues/README.md': 'Queue notes\n', 'genesys/NOTES.md': 'Ours\n' },
+      'Notes beside the snapshot'
+    )
+    const removedOne = { changed: 'true', added: '0', modified: '0', removed: '1' }
+    const headline =
+      'No resource changed; 1 file of the snapshot did (see the files removed that the manifest did not list below).'
+
+    const check = await act({ mode: 'check' })
+    expect(check.outputs).toMatchObject(removedOne)
+    expect(check.failure).toMatch(
+      /1 removed\).*in a folder the action manages without being in manifest\.json/s
+    )
+    expect(annotations(check).map(a => [a.annotation!.file, a.annotation!.title])).toEqual([
+      ['genesys/queues/README.md', 'Drift: queues/README.md is not in the manifest']
+    ])
+
+    // Without a pull request the workspace swap drops the file, and the report says so.
+    const local = await act({ 'pull-request': 'false' })
+    expect(local.outputs).toMatchObject(removedOne)
+    expect(local.summary).toContain(headline)
+    expect(local.summary).toContain('- `queues/README.md`')
+    await expect(readFile(path.join(local.workspace, 'genesys/queues/README.md'))).rejects.toThrow(/ENOENT/)
+    expect(await readFile(path.join(local.workspace, 'genesys/NOTES.md'), 'utf8')).toBe('Ours\n')
+
+    const pr = await act()
+    expect(pr.outputs).toMatchObject({ ...removedOne, 'pull-request-operation': 'created' })
+    expect(pr.lines.map(l => l.message)).toContain(
+      'Snapshot differs from main: 0 added, 0 modified, 1 removed.'
+    )
+    for (const md of [pr.body!, pr.summary]) {
+      expect(md).toContain(headline)
+      expect(md).toContain('Files removed that the manifest did not list (1)')
+      expect(md).toContain('- `queues/README.md`')
+    }
+    const branch = await gh.listFiles('genesys-snapshot', 'genesys/')
+    expect(branch).not.toContain('genesys/queues/README.md')
+    expect(branch).toContain('genesys/NOTES.md')
   })
 })

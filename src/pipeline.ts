@@ -9,7 +9,7 @@ import { readCurrentSnapshot, folderView } from './snapshot/read.js'
 import { checkInsideWorkspace, recoverInterruptedRun, SnapshotStaging } from './snapshot/staging.js'
 import { validateSnapshot } from './snapshot/validate.js'
 import { cleartextWarnings } from './genesys/regions.js'
-import { MANIFEST_FILE, type Manifest, type ResourceKind } from './snapshot/model.js'
+import { MANAGED_FOLDERS, MANIFEST_FILE, type Manifest, type ResourceKind } from './snapshot/model.js'
 import { computeChanges, type ChangeSet } from './report/changes.js'
 import {
   driftAnnotations,
@@ -289,7 +289,12 @@ async function runExport(inputs: Inputs, edges: PipelineEdges, outputs: Outputs)
           log.info(`No drift: ${org.orgName} matches ${inputs.path}`)
           return { outputs }
         }
-        const message = `Drift: ${org.orgName} differs from ${inputs.path} (${changes.files.added.length} added, ${changes.files.modified.length} modified, ${changes.files.removed.length} removed). ${current.exists ? 'Run the snapshot to record it, or undo the change in Genesys Cloud.' : noSnapshotHint(inputs.path)}`
+        const unlisted = changes.unlisted.length
+        const strays =
+          unlisted > 0
+            ? ` ${unlisted} of the files ${unlisted === 1 ? 'is' : 'are'} in a folder the action manages without being in ${MANIFEST_FILE}: the snapshot does not keep ${unlisted === 1 ? 'it' : 'them'}, so move files of your own out of ${MANAGED_FOLDERS.map(f => `${f}/`).join(', ')}.`
+            : ''
+        const message = `Drift: ${org.orgName} differs from ${inputs.path} (${changes.files.added.length} added, ${changes.files.modified.length} modified, ${changes.files.removed.length} removed). ${current.exists ? 'Run the snapshot to record it, or undo the change in Genesys Cloud.' : noSnapshotHint(inputs.path)}${strays}`
         if (!inputs.failOnDrift) log.warning(message)
         return { outputs, failure: inputs.failOnDrift ? message : undefined }
       }

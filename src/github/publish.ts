@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises'
 import { systemClock, type Clock } from '../common/clock.js'
 import type { Log } from '../common/log.js'
 import { parseManifest } from '../snapshot/manifest.js'
-import { MANIFEST_FILE, type Manifest } from '../snapshot/model.js'
+import { inManagedFolder, MANIFEST_FILE, type Manifest } from '../snapshot/model.js'
 import { GitHubPublishError, requestMessage, requestStatus, write } from './errors.js'
 import {
   blobShaIn,
@@ -119,10 +119,11 @@ async function readManifest(
 }
 
 /**
- * Reads the base branch's snapshot (the report's "before" side): its manifest and a reader of its
- * files. A missing branch or folder reads as an empty snapshot. A file whose copy in `local` (the
- * checked-out folder) has the base's blob id is read from there: a change to every file would
- * otherwise cost one GitHub read each, against a token's hourly limit of 1,000.
+ * Reads the base branch's snapshot (the report's "before" side): its manifest, a reader of its
+ * files, and the files of its managed folders. A missing branch or folder reads as an empty
+ * snapshot. A file whose copy in `local` (the checked-out folder) has the base's blob id is read
+ * from there: a change to every file would otherwise cost one GitHub read each, against a token's
+ * hourly limit of 1,000.
  */
 export async function baseSnapshotView(
   octokit: Octokit,
@@ -133,12 +134,16 @@ export async function baseSnapshotView(
     snapshotPath: string
     local?: (path: string) => Promise<string | undefined>
   }
-): Promise<{ manifest?: Manifest; read(path: string): Promise<string | undefined> }> {
+): Promise<{
+  manifest?: Manifest
+  read(path: string): Promise<string | undefined>
+  managedFiles(): Promise<string[]>
+}> {
   const repo = { owner: options.owner, repo: options.repo }
   const folderPath = normalizeFolder(options.snapshotPath)
   const base = options.base || (await defaultBranch(octokit, repo))
   const sha = await branchSha(octokit, repo, base)
-  if (!sha) return { manifest: undefined, read: async () => undefined }
+  if (!sha) return { manifest: undefined, read: async () => undefined, managedFiles: async () => [] }
   const folder = await readFolder(octokit, repo, sha, folderPath)
   const cache = new Map<string, Promise<string>>()
   const read = async (path: string): Promise<string | undefined> => {
@@ -156,7 +161,9 @@ export async function baseSnapshotView(
     return text
   }
   const text = await read(MANIFEST_FILE)
-  return { manifest: text === undefined ? undefined : parseManifest(text).manifest, read }
+  // The plan (planSnapshot) deletes the unlisted ones among these from the same tree.
+  const managedFiles = async (): Promise<string[]> => [...folder.files.keys()].filter(inManagedFolder)
+  return { manifest: text === undefined ? undefined : parseManifest(text).manifest, read, managedFiles }
 }
 
 /**

@@ -3,16 +3,13 @@
  * difference between the base branch's snapshot folder and the new snapshot.
  */
 import { createHash } from 'node:crypto'
-import { KIND_FOLDERS, MANIFEST_FILE, type Manifest } from '../snapshot/model.js'
+import { MANIFEST_FILE, unlistedManagedFiles, type Manifest } from '../snapshot/model.js'
 import type { TreeFile } from './git-read.js'
 
 /** Git's object id of a blob: sha1 of `blob <size>\0<bytes>`. */
 export function gitBlobSha(bytes: Uint8Array): string {
   return createHash('sha1').update(`blob ${bytes.byteLength}\0`).update(bytes).digest('hex')
 }
-
-/** Folders whose files belong to the action even when no manifest says so. */
-export const MANAGED_FOLDERS: readonly string[] = Object.values(KIND_FOLDERS)
 
 /** A snapshot-relative path as the contract has it: forward slashes, no '.', '..' or empty segments. */
 export function isSnapshotPath(p: string): boolean {
@@ -48,10 +45,10 @@ export function planSnapshot(
     ;(before ? modified : added).push(path)
     changes.push({ path, sha })
   }
-  const managed = [...base.keys()].filter(p => MANAGED_FOLDERS.some(folder => p.startsWith(`${folder}/`)))
+  const unlisted = unlistedManagedFiles(base.keys(), baseManifest)
   const owned = baseManifest
-    ? [MANIFEST_FILE, ...baseManifest.resources.map(r => r.path), ...managed]
-    : managed
+    ? [MANIFEST_FILE, ...baseManifest.resources.map(r => r.path), ...unlisted]
+    : unlisted
   for (const path of new Set(owned)) {
     if (!files.has(path) && base.has(path)) {
       removed.push(path)

@@ -2,7 +2,7 @@
  * Check mode's annotations: one per drifted file, on the committed file's path, in plain text (an
  * annotation is not markdown) with control and bidi characters removed and credentials never shown.
  */
-import { MANIFEST_FILE } from '../snapshot/model.js'
+import { MANAGED_FOLDERS, MANIFEST_FILE } from '../snapshot/model.js'
 import type { ChangeSet, ResourceChange } from './changes.js'
 import { sanitizeText, truncateText } from './escape.js'
 import type { FieldChange } from './field-diff.js'
@@ -117,6 +117,12 @@ export function driftAnnotations(changes: ChangeSet, snapshotPath: string): Drif
     add(c.path, title, lines)
     covered.add(c.path)
     if (c.previousPath !== undefined) covered.add(c.previousPath)
+  }
+  for (const p of changes.unlisted) {
+    add(p, `Drift: ${plain(p)} is not in the manifest`, [
+      `${plain(p)} is in a folder the action manages, but the committed manifest does not list it: the snapshot does not keep it. Keep files of your own outside ${MANAGED_FOLDERS.map(f => `${f}/`).join(', ')}.`
+    ])
+    covered.add(p)
   }
   const otherFiles: [string, string][] = [
     ...changes.files.added.map(p => [p, 'is new'] as [string, string]),

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Manifest, ManifestResource, ResourceRef, UnresolvedReference } from '../snapshot/model.js'
+import { gitBlobSha, planSnapshot } from '../github/snapshot-plan.js'
 import { computeChanges, type SnapshotView } from './changes.js'
 
 const sha = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex')
@@ -270,6 +271,81 @@ describe('computeChanges', () => {
       added: ['skills/Dutch.yaml'],
       modified: ['manifest.json', 'skills/French.yaml'],
       removed: []
+    })
+  })
+
+  describe('files in the managed folders that the manifest does not list', () => {
+    /** `base` plus files it holds without listing them, its managed folders listed as a view lists them. */
+    function withStrays(base: TestView, strays: Record<string, string>): TestView {
+      const read = base.read
+      return {
+        ...base,
+        read: async p => strays[p] ?? (await read(p)),
+        managedFiles: async () => [...base.manifest!.resources.map(r => r.path), ...Object.keys(strays)]
+      }
+    }
+
+    it('counts them as removed, as the pull request\u2019s plan deletes them, and reads none', async () => {
+      const before = withStrays(view([salesQueue(1), skill('s1', 'French')]), {
+        'queues/README.md': 'notes\n',
+        'flows/inboundcall/Old.yaml': 'left over\n'
+      })
+      const after = view([salesQueue(1), skill('s1', 'French')])
+      const changes = await computeChanges(before, after)
+      expect(changes.changed).toBe(true)
+      expect(changes.resources).toEqual([])
+      expect(changes.unlisted).toEqual(['flows/inboundcall/Old.yaml', 'queues/README.md'])
+      expect(changes.files).toEqual({
+        added: [],
+        modified: [],
+        removed: ['flows/inboundcall/Old.yaml', 'queues/README.md']
+      })
+      expect(before.reads.filter(p => p !== 'manifest.json')).toEqual([])
+
+      // The publish plan of the same base removes exactly these files.
+      const blob = (text: string) => ({ sha: gitBlobSha(Buffer.from(text)), mode: '100644' })
+      const paths = [...(await before.managedFiles!()), 'manifest.json']
+      const base = new Map(
+        await Promise.all(paths.map(async p => [p, blob((await before.read(p))!)] as const))
+      )
+      const wanted = new Map(
+        await Promise.all(
+          ['queues/Sales.yaml', 'skills/French.yaml', 'manifest.json'].map(
+            async p => [p, gitBlobSha(Buffer.from((await after.read(p))!))] as const
+          )
+        )
+      )
+      expect(planSnapshot(base, before.manifest, wanted).removed).toEqual(changes.files.removed)
+    })
+
+    it('leaves alone one the new snapshot writes itself, and sees nothing without a listing', async () => {
+      const before = withStrays(view([salesQueue(1)]), { 'skills/French.yaml': 'by hand\n' })
+      const after = view([salesQueue(1), skill('s1', 'French')])
+      const changes = await computeChanges(before, after)
+      expect(changes.unlisted).toEqual([])
+      expect(changes.files).toEqual({
+        added: ['skills/French.yaml'],
+        modified: ['manifest.json'],
+        removed: []
+      })
+      const unlisted = await computeChanges(view([salesQueue(1), skill('s1', 'French')]), after)
+      expect(unlisted.changed).toBe(false)
+    })
+
+    it('before a first snapshot: reads only the files there, compares them, and removes the rest', async () => {
+      const before: TestView = {
+        ...bareView({ 'queues/Sales.yaml': queueYaml(1), 'queues/Old.yaml': 'old\n' }),
+        managedFiles: async () => ['queues/Old.yaml', 'queues/Sales.yaml']
+      }
+      const after = view([salesQueue(1), skill('s1', 'French')])
+      const changes = await computeChanges(before, after)
+      expect(changes.unlisted).toEqual(['queues/Old.yaml'])
+      expect(changes.files).toEqual({
+        added: ['manifest.json', 'skills/French.yaml'],
+        modified: [],
+        removed: ['queues/Old.yaml']
+      })
+      expect(before.reads.sort()).toEqual(['manifest.json', 'queues/Sales.yaml'])
     })
   })
 

@@ -8,6 +8,7 @@ import { parseDocument } from 'yaml'
 import { mapLimit } from '../common/concurrency.js'
 import {
   MANIFEST_FILE,
+  unlistedManagedFiles,
   type Manifest,
   type ManifestResource,
   type ResourceKind,
@@ -24,6 +25,11 @@ export interface SnapshotView {
   read(path: string): Promise<string | undefined>
   /** sha256 of a file's bytes, when the view can give it without the whole text (a large manifest). */
   sha256?(path: string): Promise<string | undefined>
+  /**
+   * Every file in the managed folders (flows/, queues/, ...), listed in the manifest or not. Without
+   * it, files the manifest does not list go unseen (on the `before` side, that is where it matters).
+   */
+  managedFiles?(): Promise<string[]>
 }
 
 export interface ResourceChange {
@@ -64,6 +70,11 @@ export interface ChangeSet {
   changed: boolean
   /** Snapshot-relative paths, sorted; manifest.json included when it changed. */
   files: { added: string[]; modified: string[]; removed: string[] }
+  /**
+   * Files in the managed folders that the manifest before did not list and the new snapshot does
+   * not write, sorted: the snapshot deletes them, so they are in `files.removed` too.
+   */
+  unlisted: string[]
   /** Sorted by kind (flow, queue, skill, data-action), then name, then id. */
   resources: ResourceChange[]
   unresolved: {
@@ -272,17 +283,20 @@ function manifestFileChange(
 }
 
 /**
- * File-level changes. Without a manifest before, files can only be compared by reading them; that is
- * done only when there is something there (a manifest.json that did not parse), since a first run's
- * `before` is usually empty and each read may be an API request.
+ * File-level changes. Without a manifest before, files can only be compared by reading them; only
+ * those there are read (all, without a listing, when a manifest.json that did not parse says a
+ * snapshot is there), since a first run's `before` is usually empty and each read may be an API
+ * request. `present`: the files of the managed folders before, when the view lists them.
  */
 async function fileChanges(
   before: SnapshotView,
   after: SnapshotView,
-  digests: ManifestDigests
+  digests: ManifestDigests,
+  present: ReadonlySet<string> | undefined,
+  unlisted: readonly string[]
 ): Promise<ChangeSet['files']> {
   const afterFiles = new Map((after.manifest?.resources ?? []).map(r => [r.path, r.sha256]))
-  const files: ChangeSet['files'] = { added: [], modified: [], removed: [] }
+  const files: ChangeSet['files'] = { added: [], modified: [], removed: [...unlisted] }
   if (before.manifest) {
     const beforeFiles = new Map(before.manifest.resources.map(r => [r.path, r.sha256]))
     for (const [p, sha] of afterFiles) {
@@ -291,11 +305,12 @@ async function fileChanges(
       else if (old !== sha) files.modified.push(p)
     }
     for (const p of beforeFiles.keys()) if (!afterFiles.has(p)) files.removed.push(p)
-  } else if (digests.before === undefined) {
-    files.added.push(...afterFiles.keys())
   } else {
+    const there = (p: string): boolean => (present ? present.has(p) : digests.before !== undefined)
     const entries = Array.from(afterFiles)
-    const olds = await mapLimit(entries, READ_CONCURRENCY, ([p]) => safeRead(before, p))
+    const olds = await mapLimit(entries, READ_CONCURRENCY, ([p]) =>
+      there(p) ? safeRead(before, p) : Promise.resolve(undefined)
+    )
     entries.forEach(([p, sha], i) => {
       const old = olds[i]
       if (old === undefined) files.added.push(p)
@@ -343,7 +358,11 @@ async function withActualDigests(before: SnapshotView, after: SnapshotView): Pro
   return { ...before, manifest: { ...before.manifest, resources } }
 }
 
-/** Compares two snapshots by manifest (id-keyed, sha256) and reads only the files that differ. `before` may have no manifest (first run). Never throws on bad content. */
+/**
+ * Compares two snapshots by manifest (id-keyed, sha256) and reads only the files that differ, plus
+ * the files `before` has in the managed folders without listing them. `before` may have no manifest
+ * (first run). Never throws on bad content.
+ */
 export async function computeChanges(committed: SnapshotView, after: SnapshotView): Promise<ChangeSet> {
   const before = await withActualDigests(committed, after)
   const beforeResources = new Map((before.manifest?.resources ?? []).map(r => [refOf(r), r]))
@@ -367,11 +386,25 @@ export async function computeChanges(committed: SnapshotView, after: SnapshotVie
     safeDigest(before, MANIFEST_FILE),
     safeDigest(after, MANIFEST_FILE)
   ])
-  const files = await fileChanges(before, after, { before: beforeDigest, after: afterDigest })
+  // Files the manifest before did not list go with the new snapshot unless it writes them itself,
+  // as the pull request's plan and the workspace swap both do.
+  const listing = await before.managedFiles?.()
+  const written = new Set((after.manifest?.resources ?? []).map(r => r.path))
+  const unlisted = unlistedManagedFiles(listing ?? [], before.manifest).filter(p => !written.has(p))
+  const present = listing ? new Set(listing) : undefined
+  const digests = { before: beforeDigest, after: afterDigest }
+  const files = await fileChanges(before, after, digests, present, unlisted)
   const unresolved = diffUnresolved(before.manifest?.unresolved ?? [], after.manifest?.unresolved ?? [])
   const changed =
     files.added.length + files.modified.length + files.removed.length > 0 ||
     resources.length > 0 ||
     unresolved.added.length + unresolved.removed.length + unresolved.changed.length > 0
-  return { changed, files, resources, unresolved, names: collectNames(before.manifest, after.manifest) }
+  return {
+    changed,
+    files,
+    unlisted,
+    resources,
+    unresolved,
+    names: collectNames(before.manifest, after.manifest)
+  }
 }

@@ -30,6 +30,7 @@ const change = (over: Partial<ResourceChange> & Pick<ResourceChange, 'kind' | 'n
 const changeSet = (resources: ResourceChange[], over: Partial<ChangeSet> = {}): ChangeSet => ({
   changed: true,
   files: { added: [], modified: resources.map(r => r.path).concat('manifest.json'), removed: [] },
+  unlisted: [],
   resources,
   unresolved: { added: [], removed: [], changed: [] },
   names: {},
@@ -417,6 +418,47 @@ describe('manifest-only changes in the PR body and the job summary', () => {
       expect(md).toContain('No resource changed; 1 file of the snapshot did (see the diff).')
       expect(md).not.toContain('below')
     }
+  })
+})
+
+describe('files removed that the manifest did not list', () => {
+  const stray = changeSet([], {
+    files: { added: [], modified: [], removed: ['queues/README.md'] },
+    unlisted: ['queues/README.md']
+  })
+
+  it('are counted in the headline and listed in a section of their own, in the PR body and the job summary', () => {
+    for (const [md, hashes] of [
+      [renderPullRequestBody(stray, facts()), '###'],
+      [renderJobSummary(stray, facts()), '####']
+    ] as const) {
+      expect(md).toContain(
+        'No resource changed; 1 file of the snapshot did (see the files removed that the manifest did not list below).'
+      )
+      expect(md).toContain(`${hashes} Files removed that the manifest did not list (1)`)
+      expect(md).toContain('- `queues/README.md`')
+      expect(md).not.toContain('unresolved references below')
+    }
+    const both = changeSet([change({ kind: 'queue', name: 'Sales', path: 'queues/Sales.yaml' })], {
+      files: { added: [], modified: ['manifest.json', 'queues/Sales.yaml'], removed: ['queues/README.md'] },
+      unlisted: ['queues/README.md']
+    })
+    const body = renderPullRequestBody(both, facts())
+    expect(body).toContain('**1 resource changed** (1 changed) in 3 files.')
+    expect(body).toContain('### Files removed that the manifest did not list (1)')
+    expect(renderPullRequestBody(changeSet([]), facts())).not.toContain('manifest did not list')
+  })
+
+  it('get an annotation each that says why, not that they are gone from Genesys Cloud', () => {
+    expect(driftAnnotations(stray, 'genesys')).toEqual([
+      {
+        file: 'genesys/queues/README.md',
+        title: 'Drift: queues/README.md is not in the manifest',
+        message: expect.stringContaining(
+          'the committed manifest does not list it: the snapshot does not keep it'
+        )
+      }
+    ])
   })
 })
 

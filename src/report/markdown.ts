@@ -15,6 +15,7 @@ import {
   renderHeadline,
   renderRedactions,
   renderResourceSections,
+  renderUnlistedFiles,
   renderUnresolved,
   renderUnresolvedChanges,
   unresolvedBefore,
@@ -98,6 +99,7 @@ export function renderPullRequestBody(
 ): string {
   const body: string[] = [`## ${TITLE}`, '', ...renderHeadline(changes), '']
   body.push(...renderResourceSections(changes, 3))
+  body.push(...renderUnlistedFiles(changes, 3))
   body.push(...renderUnresolvedChanges(changes, 3))
   if (facts.unresolved.length > 0 && unresolvedChangeCount(changes) > 0) {
     body.push(
@@ -248,6 +250,7 @@ export function renderJobSummary(
   if (changes) {
     lines.push('### What changed', '', ...renderHeadline(changes), '')
     lines.push(...renderResourceSections(changes, 4))
+    lines.push(...renderUnlistedFiles(changes, 4))
   }
 
   const key = (u: UnresolvedReference): string => `${u.from}\u0000${u.kind}\u0000${u.id}`

@@ -3,7 +3,7 @@
  * added, removed and changed, by name, with flow versions and field changes. Every user-controlled
  * string goes through escapeMarkdown or codeSpan.
  */
-import type { ResourceKind, UnresolvedReference } from '../snapshot/model.js'
+import { MANAGED_FOLDERS, type ResourceKind, type UnresolvedReference } from '../snapshot/model.js'
 import { KIND_ORDER, type ChangeSet, type ResourceChange } from './changes.js'
 import { codeSpan, escapeMarkdown, truncateText } from './escape.js'
 import type { FieldChange } from './field-diff.js'
@@ -15,6 +15,7 @@ const NAME_MAX = 150
 const VALUE_MAX = 80
 const REASON_MAX = 300
 const LIST_ITEMS_SHOWN = 10
+const UNLISTED_SHOWN = 100
 
 export const KIND_WORDS: Readonly<Record<ResourceKind, { one: string; many: string; heading: string }>> = {
   flow: { one: 'flow', many: 'flows', heading: 'Flows' },
@@ -216,9 +217,10 @@ export function renderHeadline(changes: ChangeSet): string[] {
   const lines: string[] = []
   if (total === 0) {
     // Point only at sections the report has: both reports list unresolved references when any changed.
-    const below = [unresolvedChangeCount(changes) > 0 ? 'the unresolved references' : ''].filter(
-      p => p !== ''
-    )
+    const below = [
+      changes.unlisted.length > 0 ? 'the files removed that the manifest did not list' : '',
+      unresolvedChangeCount(changes) > 0 ? 'the unresolved references' : ''
+    ].filter(p => p !== '')
     const where = below.length > 0 ? `see ${below.join(' and ')} below` : 'see the diff'
     lines.push(`No resource changed; ${plural(files, 'file')} of the snapshot did (${where}).`)
     return lines
@@ -234,6 +236,23 @@ export function renderHeadline(changes: ChangeSet): string[] {
     if (c.added + c.modified + c.removed === 0) continue
     lines.push(`| ${KIND_WORDS[kind].heading} | ${c.added} | ${c.modified} | ${c.removed} |`)
   }
+  return lines
+}
+
+/** Files the snapshot removes from the managed folders although the manifest did not list them. */
+export function renderUnlistedFiles(changes: ChangeSet, level: number): string[] {
+  const files = changes.unlisted
+  if (files.length === 0) return []
+  const lines = [
+    `${'#'.repeat(level)} Files removed that the manifest did not list (${files.length})`,
+    '',
+    `The action owns the folders ${MANAGED_FOLDERS.map(f => codeSpan(`${f}/`)).join(', ')}: a file there that the manifest does not list is not part of the snapshot and is not kept. Keep files of your own beside them.`,
+    ''
+  ]
+  for (const p of files.slice(0, UNLISTED_SHOWN)) lines.push(`- ${codeSpan(p)}`)
+  if (files.length > UNLISTED_SHOWN)
+    lines.push(`- … and ${(files.length - UNLISTED_SHOWN).toLocaleString('en-US')} more`)
+  lines.push('')
   return lines
 }
 

@@ -61,3 +61,21 @@ export const KIND_FOLDERS: Readonly<Record<ResourceKind, string>> = {
 }
 
 export const MANIFEST_FILE = 'manifest.json'
+
+/** Folders whose files belong to the action even when no manifest lists them. */
+export const MANAGED_FOLDERS: readonly string[] = Object.values(KIND_FOLDERS)
+
+/** True for a snapshot-relative path inside one of the managed folders. */
+export function inManagedFolder(p: string): boolean {
+  return MANAGED_FOLDERS.some(folder => p.startsWith(`${folder}/`))
+}
+
+/**
+ * The files among `paths` (snapshot-relative) that sit in a managed folder without `manifest`
+ * listing them; without a manifest, every file there. A snapshot run deletes each one the new
+ * snapshot does not write: the pull request's plan and the change report both go by this list.
+ */
+export function unlistedManagedFiles(paths: Iterable<string>, manifest: Manifest | undefined): string[] {
+  const listed = new Set((manifest?.resources ?? []).map(r => r.path))
+  return [...paths].filter(p => inManagedFolder(p) && !listed.has(p)).sort()
+}

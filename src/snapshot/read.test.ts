@@ -89,6 +89,23 @@ describe('folderView', () => {
     expect(await view.read('queues')).toBeUndefined()
   })
 
+  test('lists the files of the managed folders, listed in the manifest or not, and nothing beside them', async () => {
+    put('queues/Support.yaml', 'name: Support\n')
+    put('queues/README.md', 'notes\n')
+    put('flows/inboundcall/Main.yaml', 'x\n')
+    put('README.md', 'ours\n')
+    put('docs/queues/notes.md', 'ours\n')
+    put('manifest.json', '{}\n')
+    symlinkSync('Support.yaml', path.join(snap, 'queues/link.yaml'))
+    expect((await folderView(snap).managedFiles()).sort()).toEqual([
+      'flows/inboundcall/Main.yaml',
+      'queues/README.md',
+      'queues/Support.yaml',
+      'queues/link.yaml'
+    ])
+    expect(await folderView(path.join(work, 'missing')).managedFiles()).toEqual([])
+  })
+
   test('carries the manifest it was given', () => {
     const m = buildManifest([], [])
     expect(folderView(snap, m).manifest).toBe(m)

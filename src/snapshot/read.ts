@@ -2,10 +2,10 @@
  * Reading a snapshot folder from disk: the committed manifest (for incremental reruns, carry-over and
  * validation) and a read-only view of the files for the report stage.
  */
-import { lstat, readFile, realpath } from 'node:fs/promises'
+import { lstat, readdir, readFile, realpath } from 'node:fs/promises'
 import path from 'node:path'
 import { hashFile, parseManifest, pathProblem, type ManifestProblem } from './manifest.js'
-import { MANIFEST_FILE, type Manifest } from './model.js'
+import { MANAGED_FOLDERS, MANIFEST_FILE, type Manifest } from './model.js'
 
 function isMissing(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException | undefined)?.code
@@ -52,6 +52,41 @@ export async function readCurrentSnapshot(snapshotDir: string): Promise<{
   }
   const { manifest, problems } = parseManifest(text)
   return { manifest, manifestProblems: problems, exists: true, crlf: text.includes('\r\n') }
+}
+
+/**
+ * Every entry under the managed folders, as snapshot-relative paths (folders themselves excluded;
+ * links are listed, not followed). Validate mode checks them against the manifest; the change report
+ * counts the unlisted ones as removed, since the snapshot run does not keep them.
+ */
+export async function listManaged(root: string): Promise<{ rel: string; kind: 'file' | 'link' | 'other' }[]> {
+  const out: { rel: string; kind: 'file' | 'link' | 'other' }[] = []
+  const walk = async (rel: string, depth: number): Promise<void> => {
+    if (depth > 16) return
+    let entries
+    try {
+      entries = await readdir(path.join(root, ...rel.split('/')), { withFileTypes: true })
+    } catch (error) {
+      if (isMissing(error)) return
+      throw error
+    }
+    for (const e of entries) {
+      const child = `${rel}/${e.name}`
+      if (e.isDirectory()) await walk(child, depth + 1)
+      else out.push({ rel: child, kind: e.isFile() ? 'file' : e.isSymbolicLink() ? 'link' : 'other' })
+    }
+  }
+  for (const folder of MANAGED_FOLDERS) {
+    // The managed folder itself must be a folder; a link there would point the snapshot elsewhere.
+    try {
+      const st = await lstat(path.join(root, folder))
+      if (!st.isDirectory()) out.push({ rel: folder, kind: st.isSymbolicLink() ? 'link' : 'other' })
+      else await walk(folder, 0)
+    } catch (error) {
+      if (!isMissing(error)) throw error
+    }
+  }
+  return out
 }
 
 /** Where `rel` under `dir` is, or why it is not a file of that folder. */
@@ -107,6 +142,8 @@ export interface FolderView {
   read(path: string): Promise<string | undefined>
   /** Each file is digested once per view: a rerun's reuse check and its change report share them. */
   sha256(path: string): Promise<string | undefined>
+  /** Every file in the managed folders, listed in the manifest or not. */
+  managedFiles(): Promise<string[]>
 }
 
 /** A view of a snapshot folder on disk, for the export's reuse checks and the report stage. */
@@ -122,6 +159,7 @@ export function folderView(dir: string, manifest?: Manifest): FolderView {
         digests.set(rel, digest)
       }
       return digest
-    }
+    },
+    managedFiles: async () => (await listManaged(dir)).map(e => e.rel)
   }
 }

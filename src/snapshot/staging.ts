@@ -27,10 +27,8 @@ import { pipeline } from 'node:stream/promises'
 import { silentLog, type Log } from '../common/log.js'
 import { hashFile, pathProblem } from './manifest.js'
 import { foldName } from './names.js'
-import { KIND_FOLDERS, MANIFEST_FILE, type Manifest } from './model.js'
+import { MANAGED_FOLDERS, MANIFEST_FILE, type Manifest } from './model.js'
 import { locateInside, readCurrentSnapshot, type Located } from './read.js'
-
-const MANAGED_FOLDERS = new Set(Object.values(KIND_FOLDERS))
 
 export interface WrittenFile {
   sha256: string
@@ -271,7 +269,8 @@ export class SnapshotStaging {
    * Files of the current snapshot the action does not manage, copied into staging so they survive
    * the swap: everything except manifest.json, the managed folders (flows/, queues/, skills/,
    * data-actions/) and any path the current manifest lists. Files in the managed folders that the
-   * manifest does not list are not kept (mode: validate would reject them); each is logged.
+   * manifest does not list are not kept (mode: validate would reject them); each is logged, and the
+   * change report lists them as removed (unlistedManagedFiles).
    */
   private async carryOver(current?: { manifest?: Manifest }): Promise<void> {
     if (!(await exists(this.snapshotDir))) return
@@ -283,13 +282,13 @@ export class SnapshotStaging {
       for (const entry of await readdir(from, { withFileTypes: true })) {
         const childRel = rel === '' ? entry.name : `${rel}/${entry.name}`
         const top = childRel.split('/')[0]
-        const managed = childRel === MANIFEST_FILE || MANAGED_FOLDERS.has(top) || listed.has(childRel)
+        const managed = childRel === MANIFEST_FILE || MANAGED_FOLDERS.includes(top) || listed.has(childRel)
         if (entry.isDirectory()) {
           await walk(childRel)
           continue
         }
         if (managed) {
-          if (MANAGED_FOLDERS.has(top) && !listed.has(childRel) && manifest) {
+          if (MANAGED_FOLDERS.includes(top) && !listed.has(childRel) && manifest) {
             this.log.info(
               `Not keeping ${childRel}: it is in a folder the action manages but not in the manifest.`
             )

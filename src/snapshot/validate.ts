@@ -4,12 +4,12 @@
  * listed file is there with its digest, YAML parses, nothing unlisted sits in the managed folders and
  * no credential slipped through. Every message says what to do about it.
  */
-import { lstat, readdir, readFile, realpath } from 'node:fs/promises'
+import { lstat, readFile, realpath } from 'node:fs/promises'
 import path from 'node:path'
 import { LineCounter, parseDocument } from 'yaml'
 import { sha256Hex } from './manifest.js'
 import { KIND_FOLDERS, MANIFEST_FILE, type Manifest } from './model.js'
-import { readCurrentSnapshot } from './read.js'
+import { listManaged, readCurrentSnapshot } from './read.js'
 import { findUnredactedCredentials } from './redact.js'
 
 export interface ValidationProblem {
@@ -24,37 +24,6 @@ const RESTORE = 're-run the snapshot, or restore the file from the snapshot PR'
 function isMissing(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException | undefined)?.code
   return code === 'ENOENT' || code === 'ENOTDIR'
-}
-
-/** Every entry under the managed folders, as relative paths (folders themselves excluded). */
-async function listManaged(root: string): Promise<{ rel: string; kind: 'file' | 'link' | 'other' }[]> {
-  const out: { rel: string; kind: 'file' | 'link' | 'other' }[] = []
-  const walk = async (rel: string, depth: number): Promise<void> => {
-    if (depth > 16) return
-    let entries
-    try {
-      entries = await readdir(path.join(root, ...rel.split('/')), { withFileTypes: true })
-    } catch (error) {
-      if (isMissing(error)) return
-      throw error
-    }
-    for (const e of entries) {
-      const child = `${rel}/${e.name}`
-      if (e.isDirectory()) await walk(child, depth + 1)
-      else out.push({ rel: child, kind: e.isFile() ? 'file' : e.isSymbolicLink() ? 'link' : 'other' })
-    }
-  }
-  for (const folder of Object.values(KIND_FOLDERS)) {
-    // The managed folder itself must be a folder; a link there would point the snapshot elsewhere.
-    try {
-      const st = await lstat(path.join(root, folder))
-      if (!st.isDirectory()) out.push({ rel: folder, kind: st.isSymbolicLink() ? 'link' : 'other' })
-      else await walk(folder, 0)
-    } catch (error) {
-      if (!isMissing(error)) throw error
-    }
-  }
-  return out
 }
 
 function yamlProblem(file: string, text: string): ValidationProblem | undefined {
