@@ -41,7 +41,7 @@ function parseBaseUrl(input: string, value: string): string {
   if (url.username || url.password) {
     throw new InputError(input, 'must not carry credentials; use client-id and client-secret.')
   }
-  const shown = `${url.protocol}//${url.host}${url.pathname}`
+  const shown = value.replace(/[?#].*$/s, '')
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new InputError(input, `'${shown}' must use https (or http for a local test server).`)
   }
