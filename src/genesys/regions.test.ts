@@ -65,6 +65,12 @@ describe('resolveHosts', () => {
     expect(refusal('https://host/v1?token=abc#frag')).toBe(
       "Input 'api-url': 'https://host/v1' must not have a query or fragment."
     )
+    expect(refusal('host name?token=abc')).toBe(
+      "Input 'api-url': 'host name' is not a URL; give one such as https://api.mypurecloud.com."
+    )
+    expect(refusal('tok:en@ host')).toBe(
+      "Input 'api-url': '…@ host' must use https (or http for a local test server)."
+    )
     expect(refusal('ftp://host/x')).toBe(
       "Input 'api-url': 'ftp://host/x' must use https (or http for a local test server)."
     )

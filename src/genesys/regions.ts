@@ -30,18 +30,18 @@ export interface GenesysHosts {
 }
 
 function parseBaseUrl(input: string, value: string): string {
+  // What a refusal repeats goes into the log and the job summary: never a query, a fragment or
+  // anything before an @.
+  const shown = value.replace(/[?#].*$/s, '').replace(/^([^/]*\/\/)?[^/]*@/, '$1…@')
   let url: URL
   try {
     url = new URL(value)
   } catch {
-    throw new InputError(input, `'${value}' is not a URL; give one such as https://api.mypurecloud.com.`)
+    throw new InputError(input, `'${shown}' is not a URL; give one such as https://api.mypurecloud.com.`)
   }
-  // Credentials first, and the value repeated without its query: what a refusal says goes into the
-  // log and the job summary.
   if (url.username || url.password) {
     throw new InputError(input, 'must not carry credentials; use client-id and client-secret.')
   }
-  const shown = value.replace(/[?#].*$/s, '')
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new InputError(input, `'${shown}' must use https (or http for a local test server).`)
   }
