@@ -36,13 +36,13 @@ const MISSED: [string, string, string, string][] = [
   ],
   [
     'requestUrlTemplate',
-    'https://sk_test_abc123:@api.stripe.com/v1/charges',
+    'https://sk_test_51Hx9aQ2eZvKYlo2C8f3Kq7Lm:@api.stripe.com/v1/charges',
     `https://${REDACTED}:@api.stripe.com/v1/charges`,
     'token as the user of a URL'
   ],
   [
     'requestUrlTemplate',
-    'https://myfunc.azurewebsites.net/api/x?code=AbCdEf123==',
+    'https://myfunc.azurewebsites.net/api/x?code=aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5bC7dE9fG1hJ3kL5mN7pQ==',
     `https://myfunc.azurewebsites.net/api/x?code=${REDACTED}`,
     'parameter "code" (Azure Functions key)'
   ],
@@ -250,7 +250,11 @@ describe('redactDataAction', () => {
     ['requestTemplate', '<ds:Signature><ds:SignatureValue>x</ds:SignatureValue></ds:Signature>'],
     ['requestTemplate', '#set($apiKey = "${input.apiKey}")'],
     ['requestTemplate', '#set($tokenType = "Bearer")'],
-    ['requestTemplate', '{"bypass": "AbCdEf123456", "passenger": "J. Smith 12"}']
+    ['requestTemplate', '{"bypass": "AbCdEf123456", "passenger": "J. Smith 12"}'],
+    ['requestUrlTemplate', 'https://shop.example.com/cart?code=SUMMER2024'],
+    ['requestUrlTemplate', 'https://api.example.com/airports?code=KLAX1234&lang=en'],
+    ['requestUrlTemplate', 'ftp://ftpuser01@files.example.com/in'],
+    ['requestUrlTemplate', 'https://JohnSmith@api.example.com/v1']
   ])('leaves the near miss %s: %s alone', (field, raw) => {
     const { value, redactions } = redact({ [field]: raw })
     expect(value.config.request[field]).toBe(raw)

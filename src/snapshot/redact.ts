@@ -125,20 +125,36 @@ function looksLikeToken(t: string): boolean {
 }
 
 /**
- * A literal that is a token rather than a word or a name: 8+ characters with a digit or mixed case
- * (punctuation alone does not count, so user names like svc-account or john.smith stay readable).
+ * A literal shaped like a generated key rather than a word, a name or a product code: 20+ characters
+ * of the token alphabet with a digit or mixed case (ghp_…, sk_test_…, Azure function keys), so user
+ * names like JohnSmith or ftpuser01 and codes like SUMMER2024 stay as written.
  * Used where the name alone does not say "credential": a URL's user part, Azure's `?code=`.
  */
 function hasTokenLiteral(value: string): boolean {
   return stripReferences(value)
     .split(/\s+/)
-    .some(t => t.length >= 8 && (/\d/.test(t) || (/[a-z]/.test(t) && /[A-Z]/.test(t))))
+    .some(
+      t =>
+        t.length >= 20 &&
+        /^[A-Za-z0-9\-._~+/=%]+$/.test(t) &&
+        (/\d/.test(t) || (/[a-z]/.test(t) && /[A-Z]/.test(t)))
+    )
 }
 
-/** True when `s[index]` is inside a URL's query string: a `?` comes before it in the same word. */
-function inUrlQuery(s: string, index: number): boolean {
-  for (let i = index; i >= 0 && !/[\s"'<>]/.test(s[i]); i--) if (s[i] === '?') return true
-  return false
+/**
+ * For each position of `s`, whether it is inside a URL's query string: a `?` comes before it in the
+ * same word. One pass, so many `code=` in one long word cost no more than one.
+ */
+function urlQueryMap(s: string): Uint8Array {
+  const inQuery = new Uint8Array(s.length)
+  let seen = 0
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i]
+    if (ch === '?') seen = 1
+    else if (/[\s"'<>]/.test(ch)) seen = 0
+    inQuery[i] = seen
+  }
+  return inQuery
 }
 
 /** Basic credentials are base64 of "user:password": decode to be sure, so prose ("Basic setup") never counts. */
@@ -190,6 +206,7 @@ export function scanString(s: string): Finding[] {
     add(at + colon + 1, at + userinfo.length, 'password in a URL')
   }
 
+  let inQuery: Uint8Array | undefined
   // name=value in a query string or a form body (client_secret=…&password=…). A value ends before a `?`
   // that starts another parameter, so one nested in a URL-valued parameter
   // (?return=https://x/cb?access_token=…) is matched on its own instead of being swallowed.
@@ -202,7 +219,7 @@ export function scanString(s: string): Finding[] {
     if (isCredentialParam(name, true)) add(start, start + value.length, `parameter "${name}"`)
     // Azure Functions take their key as ?code=; elsewhere (OAuth form bodies, prose) `code` is too common
     // a word, so only a token-like value in a URL's query counts.
-    else if (name.toLowerCase() === 'code' && inUrlQuery(s, m.index) && hasTokenLiteral(value))
+    else if (name.toLowerCase() === 'code' && hasTokenLiteral(value) && (inQuery ??= urlQueryMap(s))[m.index])
       add(start, start + value.length, 'parameter "code" (Azure Functions key)')
   }
 

@@ -301,6 +301,8 @@ describe('checkInsideWorkspace', () => {
     await checkInsideWorkspace(path.join(ws(), 'genesys'), ws())
     await checkInsideWorkspace(path.join(ws(), 'a', 'b', 'genesys'), ws())
     await checkInsideWorkspace(path.join(ws(), 'real', 'genesys'), ws())
+    mkdirSync(path.join(ws(), '..cfg'))
+    await checkInsideWorkspace(path.join(ws(), '..cfg', 'genesys'), ws())
     symlinkSync(path.join(ws(), 'real'), path.join(ws(), 'alias'))
     await checkInsideWorkspace(path.join(ws(), 'alias', 'genesys'), ws())
   })

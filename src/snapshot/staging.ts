@@ -101,7 +101,8 @@ export async function checkInsideWorkspace(snapshotDir: string, workspace: strin
     }
   }
   const rel = path.relative(root, real)
-  if (rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))) return
+  // `..` as a whole segment only: a folder named ..cfg is inside.
+  if (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel)) return
   const shown = path.relative(path.resolve(workspace), existing).split(path.sep).join('/')
   throw new Error(
     `The path input's folder leads out of the workspace: ${shown} resolves to ${real} through a symbolic link. Point path at a folder inside the repository.`
