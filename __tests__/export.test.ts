@@ -724,7 +724,7 @@ describe('changes, filters and faults', () => {
     }
   })
 
-  test('name globs that pick no flow stop a run that would drop the committed flows, and warn otherwise', async () => {
+  test('an include that picks no flow, now or in the committed snapshot, stops the run; other empty picks warn', async () => {
     const workspace = newWorkspace()
     const first = await snapshot(sim, workspace)
     const committedFlows = first.manifest.resources.filter(r => r.kind === 'flow').length
@@ -735,24 +735,38 @@ describe('changes, filters and faults', () => {
     sim.resetStats()
     const typo = await attempt(sim, workspace, { include: 'Mian IVR*' })
     expect(typo.failure).toBe(
-      `Input 'include': the filters (include: 'Mian IVR*') pick none of the org's ${sim.org.flows.filter(f => !f.deleted).length} flows, so the snapshot would drop all ${committedFlows} committed flows. Check the globs for a typo (each matches a whole flow name, case-insensitively; * is any run of characters, ? one character). Nothing was changed.`
+      `Input 'include': the filters (include: 'Mian IVR*') pick none of the org's ${sim.org.flows.filter(f => !f.deleted).length} flows, nor any of the ${committedFlows} committed flows, so the snapshot would drop them all. Check the globs for a typo (each matches a whole flow name, case-insensitively; * is any run of characters, ? one character). Nothing was changed.`
     )
     expect(await treeOf(path.join(workspace, 'genesys'))).toEqual(before)
     expect(sim.stats().byEndpoint['POST /api/v2/flows/export/jobs']).toBeUndefined()
 
-    // So does an exclude that takes everything.
-    const all = await attempt(sim, workspace, { exclude: '*' })
-    expect(all.failure).toMatch(/^Input 'exclude': the filters \(exclude: '\*'\) pick none/)
-
     // One glob of several matching nothing is a warning; the others still pick their flows.
-    const name = sim.org.flows.find(f => !f.deleted && f.publishedVersion && !/[,\n]/.test(f.name))!.name
-    const partial = await snapshot(sim, newWorkspace(), { include: `${name}, Mian IVR*` })
-    expect(partial.manifest.resources.some(r => r.kind === 'flow' && r.name === name)).toBe(true)
+    const flow = sim.org.flows.find(f => !f.deleted && f.publishedVersion && !/[,\n*?]/.test(f.name))!
+    const picked = newWorkspace()
+    const partial = await snapshot(sim, picked, { include: `${flow.name}, Mian IVR*` })
+    expect(partial.manifest.resources.some(r => r.kind === 'flow' && r.id === flow.id)).toBe(true)
     expect(partial.lines.filter(l => l.level === 'warning' && /^Input 'include'/.test(l.message))).toEqual([
       expect.objectContaining({
         message: "Input 'include': 'Mian IVR*' matches none of the org's flows; check it for a typo."
       })
     ])
+
+    // The one flow a glob named is deleted: the glob matched a committed flow, so that is no typo,
+    // and the run records the deletion (with a warning) instead of stopping on every later run.
+    sim.deleteFlow(flow.id)
+    const gone = await snapshot(sim, picked, { include: flow.name })
+    expect(gone.failure).toBeUndefined()
+    expect(gone.manifest.resources.some(r => r.id === flow.id)).toBe(false)
+    expect(
+      gone.lines.some(l => l.level === 'warning' && /pick none of the org's \d+ flows/.test(l.message))
+    ).toBe(true)
+
+    // An exclude that takes everything is a choice, not a typo: a warning.
+    const all = await snapshot(sim, newWorkspace(), { exclude: '*' })
+    expect(all.manifest.resources).toEqual([])
+    expect(all.lines.some(l => l.level === 'warning' && /\(exclude: '\*'\) pick none/.test(l.message))).toBe(
+      true
+    )
 
     // Nothing committed, nothing to lose: a warning, and a snapshot without flows.
     const fresh = await snapshot(sim, newWorkspace(), { include: 'Mian IVR*' })

@@ -667,10 +667,11 @@ interface PreviousIndex {
 }
 
 /**
- * Name globs that pick no flow are most likely typos. When `include`/`exclude` leave none of the
- * flows of the picked types while flows are committed, the snapshot would report every one of them
- * deleted, so the run stops before exporting; an include glob that matches nothing is a warning.
- * No flows of the picked types at all is the org's state, not a typo: a warning.
+ * An include glob that matches nothing is most likely a typo. When the filters pick none of the
+ * org's flows, flows are committed, and no include glob matches a committed flow either (so no
+ * picked flow was deleted or hidden since), the snapshot would report every committed flow deleted
+ * for a typo: the run stops before exporting. Every other way of picking nothing is a warning
+ * (the flows a glob named are gone, an exclude takes all, no flows of the picked types).
  */
 function checkFilters(
   options: ExportOptions,
@@ -687,11 +688,15 @@ function checkFilters(
     return
   }
   const what = `the filters (${describeFilters(options)}) pick none of the org's ${flows.length} flows`
-  const committed = [...previous.resources.values()].filter(r => r.kind === 'flow').length
-  if (review.ofTypes > 0 && committed > 0) {
+  const committed = [...previous.resources.values()].filter(r => r.kind === 'flow')
+  const everNamed = reviewFilters(
+    { ...options, exclude: [] },
+    committed.map(r => ({ name: r.name, type: r.type ?? '' }))
+  )
+  if (options.include.length > 0 && committed.length > 0 && everNamed.picked === 0) {
     throw new InputError(
-      options.include.length > 0 ? 'include' : 'exclude',
-      `${what}, so the snapshot would drop all ${committed} committed flows. Check the globs for a typo (each matches a whole flow name, case-insensitively; * is any run of characters, ? one character). Nothing was changed.`
+      'include',
+      `${what}, nor any of the ${committed.length} committed flows, so the snapshot would drop them all. Check the globs for a typo (each matches a whole flow name, case-insensitively; * is any run of characters, ? one character). Nothing was changed.`
     )
   }
   warn(`${what[0].toUpperCase()}${what.slice(1)}: the snapshot holds no flows.`)
