@@ -318,13 +318,22 @@ describe('computeChanges', () => {
       expect(planSnapshot(base, before.manifest, wanted).removed).toEqual(changes.files.removed)
     })
 
-    it('leaves alone one the new snapshot writes itself, and sees nothing without a listing', async () => {
-      const before = withStrays(view([salesQueue(1)]), { 'skills/French.yaml': 'by hand\n' })
+    it('compares one the new snapshot writes itself by its bytes, as the plan does, and sees nothing without a listing', async () => {
       const after = view([salesQueue(1), skill('s1', 'French')])
+      const before = withStrays(view([salesQueue(1)]), { 'skills/French.yaml': 'by hand\n' })
       const changes = await computeChanges(before, after)
       expect(changes.unlisted).toEqual([])
       expect(changes.files).toEqual({
-        added: ['skills/French.yaml'],
+        added: [],
+        modified: ['manifest.json', 'skills/French.yaml'],
+        removed: []
+      })
+      // The same bytes as the new file: only the manifest changes, as in the commit.
+      const same = withStrays(view([salesQueue(1)]), {
+        'skills/French.yaml': (await after.read('skills/French.yaml'))!
+      })
+      expect((await computeChanges(same, after)).files).toEqual({
+        added: [],
         modified: ['manifest.json'],
         removed: []
       })

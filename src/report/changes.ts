@@ -299,11 +299,22 @@ async function fileChanges(
   const files: ChangeSet['files'] = { added: [], modified: [], removed: [...unlisted] }
   if (before.manifest) {
     const beforeFiles = new Map(before.manifest.resources.map(r => [r.path, r.sha256]))
+    // A file there that the manifest did not list, which the new snapshot writes: compared by its
+    // bytes, as the pull request's plan compares it (rare, so each is one read).
+    const unlistedThere: [string, string][] = []
     for (const [p, sha] of afterFiles) {
       const old = beforeFiles.get(p)
-      if (old === undefined) files.added.push(p)
-      else if (old !== sha) files.modified.push(p)
+      if (old === undefined) {
+        if (present?.has(p)) unlistedThere.push([p, sha])
+        else files.added.push(p)
+      } else if (old !== sha) files.modified.push(p)
     }
+    const olds = await mapLimit(unlistedThere, READ_CONCURRENCY, ([p]) => safeRead(before, p))
+    unlistedThere.forEach(([p, sha], i) => {
+      const old = olds[i]
+      if (old === undefined) files.added.push(p)
+      else if (sha256(old) !== sha) files.modified.push(p)
+    })
     for (const p of beforeFiles.keys()) if (!afterFiles.has(p)) files.removed.push(p)
   } else {
     const there = (p: string): boolean => (present ? present.has(p) : digests.before !== undefined)
