@@ -78,7 +78,8 @@ export function proxySettingsFrom(env: NodeJS.ProcessEnv): ProxySettings {
   return settings
 }
 
-function isLoopback(host: string): boolean {
+/** Loopback hosts (URL.hostname, lower case), which are reached directly and never leave the machine. */
+export function isLoopback(host: string): boolean {
   return host === 'localhost' || host.endsWith('.localhost') || /^127\./.test(host) || host === '[::1]'
 }
 

@@ -1,4 +1,5 @@
 import { InputError } from '../common/errors.js'
+import { isLoopback } from './proxy.js'
 
 /** Region name → domain, as in the official SDK's PureCloudRegionHosts. */
 export const REGION_DOMAINS: Readonly<Record<string, string>> = {
@@ -51,12 +52,6 @@ function parseBaseUrl(input: string, value: string): string {
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`
 }
 
-/** Loopback hosts, where plain http never leaves the machine. */
-function isLoopback(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase()
-  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\./.test(host)
-}
-
 /**
  * Warnings for base URLs that carry the client secret (login) or access tokens (API) in clear text:
  * plain http to a host other than this machine. Not refused: a proxy on a trusted network may be meant.
@@ -65,7 +60,7 @@ export function cleartextWarnings(hosts: GenesysHosts): string[] {
   const origins = new Set<string>()
   for (const value of [hosts.loginUrl, hosts.apiUrl]) {
     const url = new URL(value)
-    if (url.protocol === 'http:' && !isLoopback(url.hostname)) origins.add(url.origin)
+    if (url.protocol === 'http:' && !isLoopback(url.hostname.toLowerCase())) origins.add(url.origin)
   }
   return [...origins].map(
     origin =>
